@@ -1,0 +1,113 @@
+package sessions
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/gorilla/securecookie"
+	"github.com/valyala/fasthttp"
+)
+
+// CookieStore keeps sessions in signed, and optionally encrypted, cookies.
+//
+// The whole session travels in the cookie: nothing is stored on the server,
+// so it scales to any number of servers, but a session cannot be revoked
+// before it expires and its encoded size is capped by the codec's MaxLength
+// (4096 bytes by default) and by the server's ReadBufferSize (see the
+// README).
+//
+// A CookieStore is safe for concurrent use once configured; set Codecs and
+// Options before serving requests.
+type CookieStore struct {
+	// Codecs sign (and encrypt) the cookie. The first one encodes; all are
+	// tried in order to decode, which is how keys are rotated.
+	Codecs []securecookie.Codec
+
+	// Options are copied into every new session.
+	Options *Options
+}
+
+// NewCookieStore returns a CookieStore for the given key pairs.
+//
+// Keys come in pairs: a hash key that signs the cookie with HMAC-SHA256
+// (32 or 64 random bytes are recommended), and a block key that encrypts it
+// with AES, 16, 24 or 32 bytes long, or nil for signing only. The last block
+// key may be left out.
+//
+// To rotate keys, put the new pair first and keep the old pairs after it:
+// cookies signed with an old pair still decode, and every Save re-encodes
+// them with the new pair.
+//
+//	store := sessions.NewCookieStore(newHash, newBlock, oldHash, oldBlock)
+//
+// The store's Options default to Path "/", MaxAge 30 days, HttpOnly and
+// SameSite=Lax, without Secure (set Secure in production over HTTPS).
+func NewCookieStore(keyPairs ...[]byte) *CookieStore {
+	s := &CookieStore{
+		Codecs:  codecsFromPairs(keyPairs),
+		Options: defaultOptions(),
+	}
+	s.MaxAge(s.Options.MaxAge)
+	return s
+}
+
+// MaxAge sets the MaxAge of the store's Options and of every codec, so that
+// cookies older than age seconds are rejected even when the browser still
+// sends them. Zero disables the codecs' expiry check.
+func (s *CookieStore) MaxAge(age int) {
+	s.Options.MaxAge = age
+	setCodecsMaxAge(s.Codecs, age)
+}
+
+// Get returns the session named name for this request, cached in the
+// request's Registry. See Store for the contract.
+func (s *CookieStore) Get(ctx *fasthttp.RequestCtx, name string) (*Session, error) {
+	return GetRegistry(ctx).Get(s, name)
+}
+
+// New decodes the session named name from the request's cookie, or returns
+// a new session when there is no valid cookie. See Store for the contract.
+func (s *CookieStore) New(ctx *fasthttp.RequestCtx, name string) (*Session, error) {
+	session := NewSession(s, name)
+	opts := *s.Options
+	session.Options = &opts
+	if !validName(name) {
+		return session, fmt.Errorf("%w: %q is not an HTTP token", ErrInvalidName, name)
+	}
+	value := ctx.Request.Header.Cookie(name)
+	if len(value) == 0 {
+		return session, nil
+	}
+	if err := decodeCookie(s.Codecs, name, value, &session.Values); err != nil {
+		clear(session.Values)
+		return session, fmt.Errorf("sessions: session %q: %w", name, err)
+	}
+	session.IsNew = false
+	return session, nil
+}
+
+// Save encodes the session's values into its cookie. With Options.MaxAge
+// < 0 it sends a deletion cookie instead. On error no cookie is set.
+func (s *CookieStore) Save(ctx *fasthttp.RequestCtx, session *Session) error {
+	opts := session.Options
+	if opts == nil {
+		opts = s.Options
+	}
+	if err := checkCookie(session.name, opts); err != nil {
+		return err
+	}
+	now := time.Now()
+	if opts.MaxAge < 0 {
+		setCookie(ctx, session.name, nil, opts, now)
+		return nil
+	}
+	b := getBuffer()
+	defer putBuffer(b)
+	var err error
+	b.B, err = encodeCookie(s.Codecs, b.B[:0], session.name, session.Values)
+	if err != nil {
+		return fmt.Errorf("sessions: session %q: %w", session.name, err)
+	}
+	setCookie(ctx, session.name, b.B, opts, now)
+	return nil
+}

@@ -1,0 +1,50 @@
+package sessions
+
+import "errors"
+
+// Sentinel errors. Every error returned by this package starts with
+// "sessions: " and wraps one of these (and, where there is one, the
+// underlying cause), so callers match them with errors.Is.
+var (
+	// ErrInvalidName reports a cookie name that is not an HTTP token
+	// (RFC 9110, section 5.6.2).
+	ErrInvalidName = errors.New("sessions: invalid cookie name")
+
+	// ErrInvalidOptions reports Options that cannot be written as a cookie,
+	// such as a "__Host-" name without Secure, or Partitioned with a Path
+	// other than "/".
+	ErrInvalidOptions = errors.New("sessions: invalid cookie options")
+
+	// ErrInvalidKey reports a codec configured without a hash key or with a
+	// block key that is not 16, 24 or 32 bytes long.
+	ErrInvalidKey = errors.New("sessions: invalid key")
+
+	// ErrCookieInvalid reports a cookie value that was rejected: malformed,
+	// not base64, signed with another key or under another name, tampered
+	// with, dated in the future, or holding data that does not deserialize.
+	ErrCookieInvalid = errors.New("sessions: invalid cookie")
+
+	// ErrCookieExpired reports a cookie (or server-side record) whose
+	// signed timestamp is older than the codec's MaxAge.
+	ErrCookieExpired = errors.New("sessions: cookie expired")
+
+	// ErrCookieTooLong reports an encoded value longer than the codec's
+	// MaxLength: on Save the session is not written and no cookie is sent;
+	// on Get the cookie is ignored.
+	ErrCookieTooLong = errors.New("sessions: encoded value too long")
+
+	// ErrSerialize reports values that the serializer cannot encode, such as
+	// a custom type that was not registered with gob.Register.
+	ErrSerialize = errors.New("sessions: cannot serialize values")
+
+	// ErrDeserialize reports serialized data that is corrupt or truncated.
+	ErrDeserialize = errors.New("sessions: cannot deserialize values")
+
+	// ErrValueMissing is returned by the typed accessors of Session when the
+	// key is not set.
+	ErrValueMissing = errors.New("sessions: value missing")
+
+	// ErrValueType is returned by the typed accessors of Session when the
+	// value has a type that cannot be converted to the one asked for.
+	ErrValueType = errors.New("sessions: value has the wrong type")
+)

@@ -1,0 +1,222 @@
+package sessions
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/valyala/fasthttp"
+)
+
+// Options are the attributes of a session cookie and, for server-side
+// stores, the lifetime of the record behind it.
+//
+// Every store holds default Options and copies them into each session it
+// creates, so changing session.Options (for example a longer MaxAge when the
+// user ticks "remember me") affects that session only. The zero value is a
+// browser-session cookie with no Path, Domain or other attributes.
+//
+// An Options value is not safe for concurrent modification; stores only read
+// theirs, so configure a store's Options before serving requests.
+type Options struct {
+	// Path is the cookie's Path attribute. Empty writes none, which makes
+	// the browser use the directory of the request URL; the stores' default
+	// is "/".
+	Path string
+
+	// Domain is the cookie's Domain attribute. Empty writes none: the cookie
+	// is sent to the exact host that set it only.
+	Domain string
+
+	// MaxAge is the lifetime of the cookie in seconds.
+	//
+	// MaxAge > 0 makes a persistent cookie that the browser keeps for that
+	// many seconds (Max-Age and Expires are both written).
+	//
+	// MaxAge == 0 makes a browser-session cookie: neither Max-Age nor
+	// Expires is written and the browser drops the cookie when it closes.
+	// Server-side stores keep the record (gorilla/sessions deletes it, which
+	// loses the data of every browser-session cookie; this package does not).
+	//
+	// MaxAge < 0 deletes the session now: Save sends a cookie with
+	// Max-Age=0 and an Expires in the past, and server-side stores remove
+	// the record.
+	MaxAge int
+
+	// Secure restricts the cookie to HTTPS. Required by names that start
+	// with "__Secure-" or "__Host-", by SameSite=None and by Partitioned.
+	Secure bool
+
+	// HttpOnly hides the cookie from JavaScript (document.cookie).
+	HttpOnly bool
+
+	// Partitioned sets the CHIPS Partitioned attribute. It requires Secure
+	// and Path "/": Save reports an error rather than rewriting the path, as
+	// fasthttp's Cookie.SetPartitioned would do silently.
+	Partitioned bool
+
+	// SameSite is the cookie's SameSite attribute.
+	// fasthttp.CookieSameSiteDisabled (the zero value) writes none,
+	// fasthttp.CookieSameSiteDefaultMode writes a bare "SameSite", and
+	// fasthttp.CookieSameSiteNoneMode requires Secure.
+	SameSite fasthttp.CookieSameSite
+}
+
+// defaultOptions are the Options of every store created by this package:
+// a persistent cookie for 30 days, on every path, hidden from scripts, sent
+// on top-level cross-site navigations but not on cross-site subrequests.
+//
+// gorilla/sessions v1.4.0 defaults to SameSite=None with Secure, which
+// browsers drop on plain-HTTP development servers; Lax without Secure works
+// on http://localhost and is the right production setting together with
+// Secure.
+func defaultOptions() *Options {
+	return &Options{
+		Path:     "/",
+		MaxAge:   defaultMaxAge,
+		HttpOnly: true,
+		SameSite: fasthttp.CookieSameSiteLaxMode,
+	}
+}
+
+// defaultMaxAge is 30 days, in seconds, as in gorilla/sessions.
+const defaultMaxAge = 86400 * 30
+
+// validName reports whether name is a non-empty HTTP token (RFC 9110
+// section 5.6.2), the only form a cookie name may take.
+func validName(name string) bool {
+	if name == "" {
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		if !isTokenChar(name[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func isTokenChar(c byte) bool {
+	switch {
+	case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		return true
+	}
+	return strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0
+}
+
+// validAttr reports whether v can be written as a cookie attribute value:
+// no control characters and no ';', so that it cannot end the attribute
+// early or inject another one.
+func validAttr(v string) bool {
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; c < 0x20 || c == 0x7f || c == ';' {
+			return false
+		}
+	}
+	return true
+}
+
+// checkCookie returns an error wrapping ErrInvalidName or ErrInvalidOptions
+// when a cookie with this name and these options cannot be written as asked.
+func checkCookie(name string, o *Options) error {
+	if !validName(name) {
+		return fmt.Errorf("%w: %q is not an HTTP token", ErrInvalidName, name)
+	}
+	var rule string
+	switch {
+	case !validAttr(o.Path):
+		rule = "Path contains ';' or a control character"
+	case !validAttr(o.Domain):
+		rule = "Domain contains ';' or a control character"
+	case o.Partitioned && o.Path != "/":
+		rule = `Partitioned requires Path "/"`
+	case o.Partitioned && !o.Secure:
+		rule = "Partitioned requires Secure"
+	case o.SameSite == fasthttp.CookieSameSiteNoneMode && !o.Secure:
+		rule = "SameSite=None requires Secure"
+	case hasPrefixFold(name, "__Host-") && !o.Secure:
+		rule = "the __Host- prefix requires Secure"
+	case hasPrefixFold(name, "__Host-") && o.Path != "/":
+		rule = `the __Host- prefix requires Path "/"`
+	case hasPrefixFold(name, "__Host-") && o.Domain != "":
+		rule = "the __Host- prefix forbids Domain"
+	case hasPrefixFold(name, "__Secure-") && !o.Secure:
+		rule = "the __Secure- prefix requires Secure"
+	default:
+		return nil
+	}
+	return fmt.Errorf("%w: cookie %q: %s", ErrInvalidOptions, name, rule)
+}
+
+// hasPrefixFold is strings.HasPrefix ignoring ASCII case: browsers match the
+// cookie prefixes case-insensitively.
+func hasPrefixFold(s, prefix string) bool {
+	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
+}
+
+// expiredDate is the Expires written on a deletion cookie, as net/http and
+// gorilla/sessions write it.
+var expiredDate = time.Unix(1, 0).UTC()
+
+// appendSetCookie appends the value of a Set-Cookie header for a session
+// cookie to dst. A negative MaxAge writes a deletion cookie with an empty
+// value, Max-Age=0 and an Expires in the past. The options must have passed
+// checkCookie.
+func appendSetCookie(dst []byte, name string, value []byte, o *Options, now time.Time) []byte {
+	dst = append(dst, name...)
+	dst = append(dst, '=')
+	if o.MaxAge >= 0 {
+		dst = append(dst, value...)
+	}
+	if o.Path != "" {
+		dst = append(dst, "; Path="...)
+		dst = append(dst, o.Path...)
+	}
+	if o.Domain != "" {
+		dst = append(dst, "; Domain="...)
+		dst = append(dst, o.Domain...)
+	}
+	switch {
+	case o.MaxAge > 0:
+		dst = append(dst, "; Max-Age="...)
+		dst = strconv.AppendInt(dst, int64(o.MaxAge), 10)
+		dst = append(dst, "; Expires="...)
+		dst = fasthttp.AppendHTTPDate(dst, now.Add(time.Duration(o.MaxAge)*time.Second))
+	case o.MaxAge < 0:
+		dst = append(dst, "; Max-Age=0; Expires="...)
+		dst = fasthttp.AppendHTTPDate(dst, expiredDate)
+	}
+	if o.HttpOnly {
+		dst = append(dst, "; HttpOnly"...)
+	}
+	if o.Secure {
+		dst = append(dst, "; Secure"...)
+	}
+	switch o.SameSite {
+	case fasthttp.CookieSameSiteDefaultMode:
+		dst = append(dst, "; SameSite"...)
+	case fasthttp.CookieSameSiteLaxMode:
+		dst = append(dst, "; SameSite=Lax"...)
+	case fasthttp.CookieSameSiteStrictMode:
+		dst = append(dst, "; SameSite=Strict"...)
+	case fasthttp.CookieSameSiteNoneMode:
+		dst = append(dst, "; SameSite=None"...)
+	}
+	if o.Partitioned {
+		dst = append(dst, "; Partitioned"...)
+	}
+	return dst
+}
+
+// setCookie replaces any Set-Cookie for name in the response with one built
+// from value and o. It writes the header itself rather than through
+// fasthttp.Cookie so that a deletion cookie carries both Max-Age=0 and an
+// Expires in the past, and so that no attribute is rewritten silently.
+func setCookie(ctx *fasthttp.RequestCtx, name string, value []byte, o *Options, now time.Time) {
+	b := getBuffer()
+	b.B = appendSetCookie(b.B[:0], name, value, o, now)
+	ctx.Response.Header.DelCookie(name)
+	ctx.Response.Header.SetBytesV(fasthttp.HeaderSetCookie, b.B)
+	putBuffer(b)
+}

@@ -1,0 +1,84 @@
+package sessions
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/valyala/fasthttp"
+)
+
+// Registry caches the sessions of one request, so that every handler and
+// middleware that asks for a session name gets the same *Session, and saves
+// them all in one call.
+//
+// A Registry belongs to its request and is not safe for concurrent use. It
+// is valid from GetRegistry until the request ends (fasthttp closes it after
+// the response is written) or until Clear; do not keep it longer, since it
+// is then reused for another request.
+type Registry struct {
+	ctx      *fasthttp.RequestCtx
+	sessions []registryEntry
+}
+
+type registryEntry struct {
+	name    string
+	session *Session
+	err     error
+}
+
+var registryPool = sync.Pool{New: func() any { return &Registry{sessions: make([]registryEntry, 0, 4)} }}
+
+// Get returns the session named name from store. The first call for a name
+// loads it with store.New; later calls in the same request return the same
+// session and the same error, without decoding the cookie again.
+//
+// It never returns a nil session. An invalid cookie name yields a new
+// session and an error wrapping ErrInvalidName.
+func (r *Registry) Get(store Store, name string) (*Session, error) {
+	for i := range r.sessions {
+		if e := &r.sessions[i]; e.name == name {
+			return e.session, e.err
+		}
+	}
+	var (
+		s   *Session
+		err error
+	)
+	if !validName(name) {
+		err = fmt.Errorf("%w: %q is not an HTTP token", ErrInvalidName, name)
+	} else {
+		s, err = store.New(r.ctx, name)
+	}
+	if s == nil {
+		s = NewSession(store, name)
+	}
+	r.sessions = append(r.sessions, registryEntry{name: name, session: s, err: err})
+	return s, err
+}
+
+// Save saves every session of the registry with its own store, and returns
+// the errors of those that failed, joined with errors.Join, each naming its
+// session.
+func (r *Registry) Save(ctx *fasthttp.RequestCtx) error {
+	var errs []error
+	for i := range r.sessions {
+		e := &r.sessions[i]
+		if err := e.session.Save(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("sessions: saving session %q: %w", e.name, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Close releases the registry: it forgets its sessions and returns to a
+// pool for a later request. fasthttp calls it after the response is written,
+// because the registry is stored in the request's user values and
+// implements io.Closer; Clear calls it earlier. It always returns nil.
+func (r *Registry) Close() error {
+	clear(r.sessions)
+	r.sessions = r.sessions[:0]
+	r.ctx = nil
+	registryPool.Put(r)
+	return nil
+}

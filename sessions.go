@@ -1,0 +1,264 @@
+package sessions
+
+import (
+	"encoding/gob"
+	"fmt"
+	"math"
+	"strconv"
+	"time"
+
+	"github.com/valyala/fasthttp"
+)
+
+// flashesKey is the key under which AddFlash stores flashes when no other
+// key is given; the same as gorilla/sessions, so that flashes interoperate.
+const flashesKey = "_flash"
+
+// Session holds the values of one named session of one request.
+//
+// A Session is not safe for concurrent use: it belongs to the request that
+// loaded it. Values is a plain map owned by the session; stores serialize it
+// on Save and never share it with another request.
+type Session struct {
+	// ID identifies the session in a server-side store. It is empty for
+	// cookie sessions, and for a server-side session until its first Save.
+	ID string
+
+	// Values are the session's data. Keys and values must be encodable by
+	// the store's serializer: the default encodes the common types itself
+	// and any other type with encoding/gob, which needs gob.Register.
+	Values map[any]any
+
+	// Options are the cookie attributes used when the session is saved. The
+	// store copies its own Options into each session it creates, so this
+	// session's Options may be changed without affecting others.
+	Options *Options
+
+	// IsNew is true when the session was not loaded from a valid cookie (or
+	// a live record) of this request.
+	IsNew bool
+
+	store Store
+	name  string
+
+	// server is the bookkeeping of server-side stores (see ServerStore).
+	server serverState
+}
+
+// NewSession returns a new, empty session for the store and cookie name,
+// with IsNew set and empty Options. Stores call it from their New method and
+// then copy their own Options into it.
+func NewSession(store Store, name string) *Session {
+	return &Session{
+		Values:  make(map[any]any),
+		Options: new(Options),
+		IsNew:   true,
+		store:   store,
+		name:    name,
+	}
+}
+
+// Name returns the name of the session, which is the name of its cookie.
+func (s *Session) Name() string { return s.name }
+
+// Store returns the store that created the session.
+func (s *Session) Store() Store { return s.store }
+
+// Save saves the session with its store: it is a shortcut for
+// s.Store().Save(ctx, s). Call it, or the package-level Save, before the
+// handler writes the body or returns: cookies set after that never reach the
+// client.
+func (s *Session) Save(ctx *fasthttp.RequestCtx) error {
+	if s.store == nil {
+		return fmt.Errorf("%w: session %q has no store", ErrInvalidOptions, s.name)
+	}
+	return s.store.Save(ctx, s)
+}
+
+// AddFlash adds a flash message to the session. A flash lasts until it is
+// read with Flashes. The optional vars[0] is the key to store it under;
+// the default is "_flash", as in gorilla/sessions.
+func (s *Session) AddFlash(value any, vars ...string) {
+	key := flashesKey
+	if len(vars) > 0 {
+		key = vars[0]
+	}
+	var flashes []any
+	if v, ok := s.Values[key]; ok {
+		flashes, _ = v.([]any)
+	}
+	s.Values[key] = append(flashes, value)
+}
+
+// Flashes returns the flash messages stored under vars[0] (default
+// "_flash") and removes them from the session, so that each is seen once.
+// Save the session afterwards to make the removal stick. It returns nil when
+// there are none.
+func (s *Session) Flashes(vars ...string) []any {
+	key := flashesKey
+	if len(vars) > 0 {
+		key = vars[0]
+	}
+	v, ok := s.Values[key]
+	if !ok {
+		return nil
+	}
+	delete(s.Values, key)
+	flashes, _ := v.([]any)
+	return flashes
+}
+
+// Get returns the value stored under key, or nil when there is none.
+func (s *Session) Get(key any) any { return s.Values[key] }
+
+// Set stores value under key.
+func (s *Session) Set(key, value any) { s.Values[key] = value }
+
+// Delete removes the value stored under key, if any.
+func (s *Session) Delete(key any) { delete(s.Values, key) }
+
+// GetString returns the string stored under key, or "" when the key is
+// missing or holds another type.
+func (s *Session) GetString(key any) string {
+	v, _ := s.Values[key].(string)
+	return v
+}
+
+// GetInt returns the value under key as an int. Any integer type converts
+// when it fits, and so does a string holding a decimal integer. The error
+// wraps ErrValueMissing or ErrValueType.
+func (s *Session) GetInt(key any) (int, error) {
+	n, err := s.GetInt64(key)
+	if err != nil {
+		return 0, err
+	}
+	if n < math.MinInt || n > math.MaxInt {
+		return 0, fmt.Errorf("%w: %v does not fit in an int", ErrValueType, n)
+	}
+	return int(n), nil
+}
+
+// GetInt64 returns the value under key as an int64. Any integer type
+// converts when it fits, and so does a string holding a decimal integer.
+// The error wraps ErrValueMissing or ErrValueType.
+func (s *Session) GetInt64(key any) (int64, error) {
+	v, ok := s.Values[key]
+	if !ok {
+		return 0, fmt.Errorf("%w: %v", ErrValueMissing, key)
+	}
+	switch n := v.(type) {
+	case int:
+		return int64(n), nil
+	case int8:
+		return int64(n), nil
+	case int16:
+		return int64(n), nil
+	case int32:
+		return int64(n), nil
+	case int64:
+		return n, nil
+	case uint:
+		return uintToInt64(uint64(n))
+	case uint8:
+		return int64(n), nil
+	case uint16:
+		return int64(n), nil
+	case uint32:
+		return int64(n), nil
+	case uint64:
+		return uintToInt64(n)
+	case string:
+		i, err := strconv.ParseInt(n, 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("%w: %q is not a decimal integer: %w", ErrValueType, n, err)
+		}
+		return i, nil
+	}
+	return 0, fmt.Errorf("%w: %v holds %T, not an integer", ErrValueType, key, v)
+}
+
+func uintToInt64(n uint64) (int64, error) {
+	if n > math.MaxInt64 {
+		return 0, fmt.Errorf("%w: %v does not fit in an int64", ErrValueType, n)
+	}
+	return int64(n), nil
+}
+
+// GetFloat64 returns the value under key as a float64. Floats and integers
+// convert, and so does a string holding a decimal number. The error wraps
+// ErrValueMissing or ErrValueType.
+func (s *Session) GetFloat64(key any) (float64, error) {
+	v, ok := s.Values[key]
+	if !ok {
+		return 0, fmt.Errorf("%w: %v", ErrValueMissing, key)
+	}
+	switch f := v.(type) {
+	case float64:
+		return f, nil
+	case float32:
+		return float64(f), nil
+	case string:
+		x, err := strconv.ParseFloat(f, 64)
+		if err != nil {
+			return 0, fmt.Errorf("%w: %q is not a number: %w", ErrValueType, f, err)
+		}
+		return x, nil
+	}
+	if n, err := s.GetInt64(key); err == nil {
+		return float64(n), nil
+	}
+	if u, ok := v.(uint64); ok {
+		return float64(u), nil
+	}
+	if u, ok := v.(uint); ok {
+		return float64(u), nil
+	}
+	return 0, fmt.Errorf("%w: %v holds %T, not a number", ErrValueType, key, v)
+}
+
+// GetBool returns the value under key as a bool. A string converts as
+// strconv.ParseBool does ("true", "false", "1", "0", ...). The error wraps
+// ErrValueMissing or ErrValueType.
+func (s *Session) GetBool(key any) (bool, error) {
+	v, ok := s.Values[key]
+	if !ok {
+		return false, fmt.Errorf("%w: %v", ErrValueMissing, key)
+	}
+	switch b := v.(type) {
+	case bool:
+		return b, nil
+	case string:
+		x, err := strconv.ParseBool(b)
+		if err != nil {
+			return false, fmt.Errorf("%w: %q is not a boolean: %w", ErrValueType, b, err)
+		}
+		return x, nil
+	}
+	return false, fmt.Errorf("%w: %v holds %T, not a bool", ErrValueType, key, v)
+}
+
+// RenewID asks a server-side store to give the session a new ID on its next
+// Save, keeping its values: the record under the old ID is removed and the
+// old cookie finds nothing any more. Call it when the user logs in (or their
+// privileges change) to defeat session fixation. Cookie stores have no ID,
+// and ignore it.
+func (s *Session) RenewID() { s.server.renew = true }
+
+// serverState is what a server-side store remembers about the record a
+// session was loaded from.
+type serverState struct {
+	// loadedID is the ID of the record the session was loaded from, or ""
+	// when the session is new or its record was removed by a Save.
+	loadedID string
+	// expires is when that record expires, as the backend reported it at
+	// load time; the zero time means never.
+	expires time.Time
+	// renew asks the next Save to move the session to a new ID.
+	renew bool
+}
+
+func init() {
+	// Flashes are stored as []any; gob needs the type registered to encode
+	// it inside the Values map, as gorilla/sessions registers it.
+	gob.Register([]any{})
+}
