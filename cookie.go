@@ -78,10 +78,11 @@ func (s *CookieStore) New(ctx *fasthttp.RequestCtx, name string) (*Session, erro
 	if len(value) == 0 {
 		return session, nil
 	}
-	if err := decodeCookie(s.Codecs, name, value, &session.Values); err != nil {
+	if _, err := decodeAny(s.Codecs, name, value, &session.Values); err != nil {
 		clear(session.Values)
 		return session, fmt.Errorf("sessions: session %q: %w", name, err)
 	}
+	takeMeta(session)
 	session.IsNew = false
 	return session, nil
 }
@@ -103,8 +104,12 @@ func (s *CookieStore) Save(ctx *fasthttp.RequestCtx, session *Session) error {
 	}
 	b := getBuffer()
 	defer putBuffer(b)
+	meta := putMeta(session, opts, s.Options)
 	var err error
-	b.B, err = encodeCookie(s.Codecs, b.B[:0], session.name, session.Values)
+	b.B, err = encodeFirst(s.Codecs, b.B[:0], session.name, session.Values)
+	if meta {
+		delete(session.Values, metaKey)
+	}
 	if err != nil {
 		return fmt.Errorf("sessions: session %q: %w", session.name, err)
 	}

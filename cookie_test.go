@@ -52,7 +52,7 @@ func appHandler(store Store, name string) fasthttp.RequestHandler {
 func TestCookieStoreLoginFlashLogout(t *testing.T) {
 	store := NewCookieStore(testHash, testBlock)
 	ts := newTestServer(t, appHandler(store, "session"))
-	c := ts.newClient(1)
+	c := ts.NewClient(1)
 
 	steps := []struct{ path, want string }{
 		{"/", "new=true user= flashes=[] visits=<nil>"},
@@ -64,7 +64,7 @@ func TestCookieStoreLoginFlashLogout(t *testing.T) {
 		{"/", "new=true user= flashes=[] visits=<nil>"},
 	}
 	for _, st := range steps {
-		code, body := c.get(st.path)
+		code, body := c.Get(st.path)
 		if code != 200 || body != st.want {
 			t.Fatalf("GET %s = %d %q, want 200 %q", st.path, code, body, st.want)
 		}
@@ -74,10 +74,10 @@ func TestCookieStoreLoginFlashLogout(t *testing.T) {
 func TestCookieStoreFlashShownOnce(t *testing.T) {
 	store := NewCookieStore(testHash, testBlock)
 	ts := newTestServer(t, appHandler(store, "session"))
-	c := ts.newClient(1)
-	c.get("/login?user=bob")
+	c := ts.NewClient(1)
+	c.Get("/login?user=bob")
 	// The login response showed the flash; consume nothing more.
-	_, body := c.get("/")
+	_, body := c.Get("/")
 	mustContain(t, body, "flashes=[]")
 
 	// A flash added and not read in the same request is shown once later.
@@ -93,12 +93,12 @@ func TestCookieStoreFlashShownOnce(t *testing.T) {
 			t.Error(err)
 		}
 	})
-	c2 := ts2.newClient(1)
-	c2.get("/add")
-	if _, body := c2.get("/read"); body != "[one] [two]" {
+	c2 := ts2.NewClient(1)
+	c2.Get("/add")
+	if _, body := c2.Get("/read"); body != "[one] [two]" {
 		t.Fatalf("first read = %q", body)
 	}
-	if _, body := c2.get("/read"); body != "[] []" {
+	if _, body := c2.Get("/read"); body != "[] []" {
 		t.Fatalf("second read = %q, want the flashes gone", body)
 	}
 }
@@ -113,27 +113,27 @@ func TestRegistryNoCrossTalkOnReusedCtx(t *testing.T) {
 		ctxs[ctx]++ // the server has one connection: no concurrent access
 		appHandler(store, "session")(ctx)
 	})
-	alice, bob := ts.newClient(1), ts.newClient(1)
+	alice, bob := ts.NewClient(1), ts.NewClient(1)
 	// Both clients dial the same listener; force one connection for both by
 	// sharing the HostClient, with separate jars.
-	bob.hc = alice.hc
-	alice.get("/login?user=alice")
+	bob.HC = alice.HC
+	alice.Get("/login?user=alice")
 	for i := 0; i < 50; i++ {
-		_, body := bob.get("/")
+		_, body := bob.Get("/")
 		if !strings.Contains(body, " user= ") {
 			t.Fatalf("request %d of bob (no cookie) saw %q", i, body)
 		}
-		_, body = alice.get("/")
+		_, body = alice.Get("/")
 		if !strings.HasPrefix(body, "new=false user=alice ") {
 			t.Fatalf("request %d of alice saw %q", i, body)
 		}
 	}
-	bob.get("/login?user=bob")
+	bob.Get("/login?user=bob")
 	for i := 0; i < 50; i++ {
-		if _, body := alice.get("/"); !strings.Contains(body, "user=alice ") {
+		if _, body := alice.Get("/"); !strings.Contains(body, "user=alice ") {
 			t.Fatalf("alice saw %q", body)
 		}
-		if _, body := bob.get("/"); !strings.Contains(body, "user=bob ") {
+		if _, body := bob.Get("/"); !strings.Contains(body, "user=bob ") {
 			t.Fatalf("bob saw %q", body)
 		}
 	}
@@ -165,15 +165,15 @@ func TestRegistryCachesSessionAndError(t *testing.T) {
 		}
 		fmt.Fprintf(ctx, "%v", err1)
 	})
-	c := ts.newClient(1)
-	c.jar["a"] = "tampered"
-	_, body := c.get("/")
+	c := ts.NewClient(1)
+	c.Jar["a"] = "tampered"
+	_, body := c.Get("/")
 	mustContain(t, body, ErrCookieInvalid.Error())
-	if c.jar["a"] == "tampered" || c.jar["b"] == "" {
-		t.Fatalf("Save did not set both cookies: %v", c.jar)
+	if c.Jar["a"] == "tampered" || c.Jar["b"] == "" {
+		t.Fatalf("Save did not set both cookies: %v", c.Jar)
 	}
 	// Both cookies are valid now.
-	if _, body := c.get("/"); body != "<nil>" {
+	if _, body := c.Get("/"); body != "<nil>" {
 		t.Fatalf("second request: %q", body)
 	}
 }
@@ -190,13 +190,13 @@ func TestRegistrySaveJoinsErrors(t *testing.T) {
 		err := Save(ctx)
 		fmt.Fprintf(ctx, "%v|%v|%v", errors.Is(err, ErrCookieTooLong), errors.Is(err, ErrInvalidOptions), err)
 	})
-	c := ts.newClient(1)
-	_, body := c.get("/")
+	c := ts.NewClient(1)
+	_, body := c.Get("/")
 	mustContain(t, body, "true|true|", `saving session "a"`, `saving session "b"`)
-	if c.jar["ok"] == "" {
+	if c.Jar["ok"] == "" {
 		t.Error("the valid session was not saved")
 	}
-	if c.setCookieHeader("a") != "" || c.setCookieHeader("b") != "" {
+	if c.SetCookie("a") != "" || c.SetCookie("b") != "" {
 		t.Error("a failed Save wrote a cookie")
 	}
 }
@@ -325,10 +325,10 @@ func TestCookieStoreTooLong(t *testing.T) {
 		err := s.Save(ctx)
 		fmt.Fprintf(ctx, "%v %v", errors.Is(err, ErrCookieTooLong), err)
 	})
-	c := ts.newClient(1)
-	_, body := c.get("/")
-	if !strings.HasPrefix(body, "true ") || c.setCookieHeader("s") != "" {
-		t.Fatalf("body %q, Set-Cookie %q", body, c.setCookieHeader("s"))
+	c := ts.NewClient(1)
+	_, body := c.Get("/")
+	if !strings.HasPrefix(body, "true ") || c.SetCookie("s") != "" {
+		t.Fatalf("body %q, Set-Cookie %q", body, c.SetCookie("s"))
 	}
 }
 

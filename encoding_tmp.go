@@ -1,8 +1,11 @@
 package sessions
 
 import (
+	"bytes"
+	"encoding/base64"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/gorilla/securecookie"
@@ -35,20 +38,31 @@ func classify(err error) error {
 		return fmt.Errorf("%w: %w", ErrInvalidKey, err)
 	case errors.As(err, &se) && se.IsUsage():
 		return fmt.Errorf("%w: %w", ErrSerialize, err)
-	case errors.As(err, &se) && se.IsInternal():
-		return fmt.Errorf("%w: %w", ErrInvalidKey, err)
 	}
 	return fmt.Errorf("%w: %w", ErrCookieInvalid, err)
 }
 
-func decodeCookie(codecs []securecookie.Codec, name string, value []byte, dst any) error {
-	return classify(securecookie.DecodeMulti(name, string(value), dst, codecs...))
+func decodeAny(codecs []securecookie.Codec, name string, value []byte, dst any) (int64, error) {
+	if err := classify(securecookie.DecodeMulti(name, string(value), dst, codecs...)); err != nil {
+		return 0, err
+	}
+	raw, _ := base64.URLEncoding.DecodeString(string(value))
+	ts, _ := strconv.ParseInt(string(raw[:bytes.IndexByte(raw, '|')]), 10, 64)
+	return ts, nil
 }
 
-func encodeCookie(codecs []securecookie.Codec, dst []byte, name string, v any) ([]byte, error) {
+func encodeFirst(codecs []securecookie.Codec, dst []byte, name string, v any) ([]byte, error) {
 	s, err := securecookie.EncodeMulti(name, v, codecs...)
 	if err != nil {
 		return dst, classify(err)
 	}
 	return append(dst, s...), nil
+}
+
+func setCodecsMaxLength(codecs []securecookie.Codec, l int) {
+	for _, c := range codecs {
+		if sc, ok := c.(*securecookie.SecureCookie); ok {
+			sc.MaxLength(l)
+		}
+	}
 }

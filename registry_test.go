@@ -29,7 +29,7 @@ func TestRegistryHeapFlatWithoutClear(t *testing.T) {
 		t2, _ := GetRegistry(ctx).Get(store, "t")
 		t2.Values["n"] = 1
 	})
-	hc := ts.newClient(1).hc
+	hc := ts.NewClient(1).HC
 	req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
 	req.SetRequestURI("http://test/")
 	do := func(count int) {
@@ -70,9 +70,9 @@ func TestRegistryClosedAfterRequest(t *testing.T) {
 		_, _ = held.Get(store, "s")
 		fmt.Fprint(ctx, "ok")
 	})
-	c := ts.newClient(1)
+	c := ts.NewClient(1)
 	for i := 0; i < 3; i++ {
-		if _, body := c.get("/"); body != "ok" {
+		if _, body := c.Get("/"); body != "ok" {
 			t.Fatal(body)
 		}
 	}

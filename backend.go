@@ -1,0 +1,69 @@
+package sessions
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Errors of server-side stores and their backends.
+var (
+	// ErrRecordNotFound is returned by Backend.Load and Backend.Update when
+	// no live record exists under the ID.
+	ErrRecordNotFound = errors.New("sessions: record not found")
+
+	// ErrRecordExists is returned by Backend.Create when a record already
+	// exists under the ID.
+	ErrRecordExists = errors.New("sessions: record exists")
+
+	// ErrSessionRevoked is returned by Save for a session whose record was
+	// destroyed (by a logout, MaxAge < 0) or renewed to another ID since the
+	// session was loaded, typically by another request of the same user
+	// that finished first. Nothing is written and no cookie is set, so the
+	// destroyed session stays destroyed.
+	ErrSessionRevoked = errors.New("sessions: session was destroyed or renewed by another request")
+)
+
+// Backend is where a ServerStore keeps its records: the encoded values of
+// one session under its ID. FilesystemStore and MemoryStore are ServerStores
+// over the backends of this package; the redisstore module provides one for
+// Redis; implement Backend to keep sessions anywhere else, and let
+// ServerStore do the rest (IDs, cookies, expiry, renewal, revocation).
+//
+// IDs reaching a backend have passed ValidID: 52 characters of A–Z and 2–7.
+// Data is opaque bytes, already signed (and encrypted) by the store's codec.
+//
+// # Atomicity: a logout is final
+//
+// Create and Update are conditional writes, and each must check its
+// condition and write in one atomic step with respect to the other methods
+// (for example a lock held across check and write, SET NX / SET XX in
+// Redis, INSERT / UPDATE ... WHERE in SQL). ServerStore builds the
+// guarantee that no stale request revives a session on them: a session
+// loaded from a record is only ever written back with Update, which fails
+// once the record was deleted by a logout or by an ID renewal; a renewal
+// writes the new ID with Create and then needs Delete of the old ID to find
+// it still there; new IDs are only ever written with Create.
+//
+// A Backend must be safe for concurrent use.
+type Backend interface {
+	// Load returns the record stored under id and when it expires (the zero
+	// time if it never does). A missing or expired record returns
+	// ErrRecordNotFound. The store does not modify the returned slice.
+	Load(ctx context.Context, id string) (data []byte, expires time.Time, err error)
+
+	// Create stores a new record under id, to expire after ttl, only if no
+	// live record exists under id; otherwise it returns ErrRecordExists.
+	Create(ctx context.Context, id string, data []byte, ttl time.Duration) error
+
+	// Update replaces the record under id and sets it to expire after ttl,
+	// only if a live record exists under id; otherwise it returns
+	// ErrRecordNotFound.
+	Update(ctx context.Context, id string, data []byte, ttl time.Duration) error
+
+	// Delete removes the record under id. When no live record existed it
+	// returns ErrRecordNotFound: ServerStore ignores that on logout, and
+	// uses it to detect that a renewal lost the race against another
+	// request that destroyed the record first.
+	Delete(ctx context.Context, id string) error
+}

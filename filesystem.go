@@ -1,0 +1,288 @@
+package sessions
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/maphash"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/valyala/fasthttp"
+)
+
+// FilesystemStore keeps sessions in files, one per session, behind a signed
+// ID cookie. It reads and writes the same files as gorilla/sessions'
+// FilesystemStore with the same keys and the gob serializer: each file is
+// named "session_<ID>", has mode 0600 and holds the encoded values.
+//
+// It fixes what gorilla's does not do:
+//   - writes are atomic: a temporary file in the same folder, renamed over
+//     the session's file, so no reader ever sees half a file, and a process
+//     killed while saving leaves the previous version whole (and a
+//     temporary file that Cleanup removes);
+//   - locks are per session (striped over 256 locks), not one lock for the
+//     process, so saves of different sessions run in parallel;
+//   - a browser-session cookie (MaxAge 0) keeps its file; gorilla deletes it
+//     on every Save, losing the data;
+//   - expired files are removed by Cleanup and StartCleanup;
+//   - a stale Save never revives a file that a logout or a renewal removed
+//     (see Backend).
+//
+// Records expire Lifetime after their last Save, judged by the file's
+// modification time, whatever the MaxAge of the session: set the store's
+// MaxAge to the longest lifetime any session is given. The guarantees
+// against stale saves hold within one process: processes sharing one folder
+// still write whole files, but their locks do not see each other.
+//
+// A FilesystemStore is safe for concurrent use once configured.
+type FilesystemStore struct {
+	*ServerStore
+	files *fileBackend
+}
+
+// NewFilesystemStore returns a FilesystemStore keeping its files in path,
+// which must exist; "" means os.TempDir(), as in gorilla/sessions. See
+// NewCookieStore for the keys. Values are not limited in size: see
+// MaxLength.
+func NewFilesystemStore(path string, keyPairs ...[]byte) *FilesystemStore {
+	if path == "" {
+		path = os.TempDir()
+	}
+	files := &fileBackend{dir: path}
+	s := &FilesystemStore{ServerStore: NewServerStore(files, keyPairs...), files: files}
+	files.store = s.ServerStore
+	s.MaxLength(0)
+	return s
+}
+
+// Get returns the session named name for this request, cached in the
+// request's Registry. See Store for the contract.
+func (s *FilesystemStore) Get(ctx *fasthttp.RequestCtx, name string) (*Session, error) {
+	return GetRegistry(ctx).Get(s, name)
+}
+
+// New loads the session named name from the request. See Store.
+func (s *FilesystemStore) New(ctx *fasthttp.RequestCtx, name string) (*Session, error) {
+	return s.load(ctx, s, name)
+}
+
+// MaxLength limits the length of the encoded values of a session, in
+// bytes; 0 (the default, as in gorilla/sessions) means no limit. The ID
+// cookie is always short.
+func (s *FilesystemStore) MaxLength(l int) {
+	setCodecsMaxLength(s.Codecs, l)
+}
+
+// Lifetime is how long a file lives after its last Save: the store's
+// MaxAge, or BrowserSessionTTL (default 24 hours) when that is longer or
+// MaxAge is 0.
+func (s *FilesystemStore) Lifetime() time.Duration { return s.files.lifetime() }
+
+// Cleanup removes the session files whose last Save is older than
+// Lifetime, and the temporary files left by a process that was killed while
+// saving. It returns how many files it removed and the errors it met,
+// joined.
+func (s *FilesystemStore) Cleanup() (int, error) { return s.files.cleanup() }
+
+// StartCleanup runs Cleanup every interval in a goroutine until the
+// returned function is called; that function waits for the goroutine to
+// exit and may be called more than once. Errors of Cleanup are dropped:
+// call Cleanup yourself to see them.
+func (s *FilesystemStore) StartCleanup(interval time.Duration) (stop func()) {
+	return startCleaner(interval, func() { _, _ = s.files.cleanup() })
+}
+
+const (
+	filePrefix = "session_"
+	// tempPrefix starts the names of temporary files; they never match
+	// filePrefix, so a reader never opens one.
+	tempPrefix = ".tmp-session_"
+	// staleTemp is the age after which a temporary file is known to be left
+	// over by a killed process: no Save takes that long.
+	staleTemp = 10 * time.Minute
+	fileLocks = 256
+)
+
+// fileBackend is the Backend of FilesystemStore. Each method holds the
+// lock of the session's stripe across its check and its rename.
+type fileBackend struct {
+	dir   string
+	store *ServerStore
+	seed  maphash.Seed
+	once  sync.Once
+	locks [fileLocks]sync.Mutex
+}
+
+func (f *fileBackend) lock(id string) *sync.Mutex {
+	f.once.Do(func() { f.seed = maphash.MakeSeed() })
+	return &f.locks[maphash.String(f.seed, id)%fileLocks]
+}
+
+func (f *fileBackend) lifetime() time.Duration {
+	life := f.store.BrowserSessionTTL
+	if life <= 0 {
+		life = DefaultBrowserSessionTTL
+	}
+	if age := time.Duration(f.store.Options.MaxAge) * time.Second; age > life {
+		life = age
+	}
+	return life
+}
+
+func (f *fileBackend) path(id string) string { return filepath.Join(f.dir, filePrefix+id) }
+
+// stat returns the modification time of the live file of id.
+func (f *fileBackend) stat(id string) (time.Time, bool, error) {
+	fi, err := os.Lstat(f.path(id))
+	if errors.Is(err, fs.ErrNotExist) {
+		return time.Time{}, false, nil
+	}
+	if err != nil {
+		return time.Time{}, false, err
+	}
+	if !fi.Mode().IsRegular() {
+		return time.Time{}, false, fmt.Errorf("sessions: %s is not a regular file", f.path(id))
+	}
+	expires := fi.ModTime().Add(f.lifetime())
+	return expires, f.store.now().Before(expires), nil
+}
+
+func (f *fileBackend) Load(_ context.Context, id string) ([]byte, time.Time, error) {
+	if !ValidID(id) {
+		return nil, time.Time{}, ErrRecordNotFound
+	}
+	mu := f.lock(id)
+	mu.Lock()
+	defer mu.Unlock()
+	expires, live, err := f.stat(id)
+	if err != nil {
+		return nil, time.Time{}, err
+	}
+	if !live {
+		return nil, time.Time{}, ErrRecordNotFound
+	}
+	data, err := os.ReadFile(f.path(id))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, time.Time{}, ErrRecordNotFound
+	}
+	if err != nil {
+		return nil, time.Time{}, err
+	}
+	return data, expires, nil
+}
+
+func (f *fileBackend) Create(_ context.Context, id string, data []byte, _ time.Duration) error {
+	return f.write(id, data, false)
+}
+
+func (f *fileBackend) Update(_ context.Context, id string, data []byte, _ time.Duration) error {
+	return f.write(id, data, true)
+}
+
+// write stores data as the file of id if it exists (update) or does not
+// (create), atomically: a temporary file in the same folder renamed over it.
+func (f *fileBackend) write(id string, data []byte, update bool) error {
+	if !ValidID(id) {
+		return fmt.Errorf("%w: %q", ErrInvalidOptions, id)
+	}
+	mu := f.lock(id)
+	mu.Lock()
+	defer mu.Unlock()
+	_, live, err := f.stat(id)
+	switch {
+	case err != nil:
+		return err
+	case update && !live:
+		return ErrRecordNotFound
+	case !update && live:
+		return ErrRecordExists
+	}
+	tmp, err := os.CreateTemp(f.dir, tempPrefix+id+"-*")
+	if err != nil {
+		return err
+	}
+	_, err = tmp.Write(data)
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), f.path(id))
+	}
+	if err != nil {
+		_ = os.Remove(tmp.Name())
+		return err
+	}
+	return nil
+}
+
+func (f *fileBackend) Delete(_ context.Context, id string) error {
+	if !ValidID(id) {
+		return ErrRecordNotFound
+	}
+	mu := f.lock(id)
+	mu.Lock()
+	defer mu.Unlock()
+	_, live, err := f.stat(id)
+	if err != nil {
+		return err
+	}
+	if err := os.Remove(f.path(id)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	if !live {
+		return ErrRecordNotFound
+	}
+	return nil
+}
+
+func (f *fileBackend) cleanup() (int, error) {
+	entries, err := os.ReadDir(f.dir)
+	if err != nil {
+		return 0, fmt.Errorf("sessions: cleaning up %s: %w", f.dir, err)
+	}
+	now := f.store.now()
+	var (
+		n    int
+		errs []error
+	)
+	for _, e := range entries {
+		name := e.Name()
+		switch {
+		case strings.HasPrefix(name, filePrefix) && ValidID(name[len(filePrefix):]):
+			id := name[len(filePrefix):]
+			mu := f.lock(id)
+			mu.Lock()
+			expires, live, err := f.stat(id)
+			if err == nil && !live && !expires.IsZero() {
+				err = os.Remove(f.path(id))
+				if err == nil {
+					n++
+				}
+			}
+			mu.Unlock()
+			if err != nil && !errors.Is(err, fs.ErrNotExist) {
+				errs = append(errs, err)
+			}
+		case strings.HasPrefix(name, tempPrefix):
+			fi, err := e.Info()
+			if err == nil && now.Sub(fi.ModTime()) > staleTemp {
+				err = os.Remove(filepath.Join(f.dir, name))
+				if err == nil {
+					n++
+				}
+			}
+			if err != nil && !errors.Is(err, fs.ErrNotExist) {
+				errs = append(errs, err)
+			}
+		}
+	}
+	if len(errs) > 0 {
+		return n, fmt.Errorf("sessions: cleaning up %s: %w", f.dir, errors.Join(errs...))
+	}
+	return n, nil
+}

@@ -1,0 +1,175 @@
+package sessions
+
+import (
+	"context"
+	"hash/maphash"
+	"sync"
+	"time"
+
+	"github.com/valyala/fasthttp"
+)
+
+// MemoryStore keeps sessions in the memory of the process, behind a signed
+// ID cookie. Use it for single-instance deployments and tests: sessions are
+// lost when the process exits and are not shared between processes.
+//
+// Records hold the encoded values, never the Values map of a session, so
+// two requests of one user never share a map: each decodes its own copy,
+// and the last Save wins whole. Expired records are not returned and are
+// removed by Cleanup or by the cleaner that StartCleanup runs.
+//
+// A MemoryStore is safe for concurrent use; its records are spread over
+// shards, each with its own lock.
+type MemoryStore struct {
+	*ServerStore
+	mem *memoryBackend
+}
+
+// NewMemoryStore returns a MemoryStore with codecs made from keyPairs (see
+// NewCookieStore) and the default Options.
+func NewMemoryStore(keyPairs ...[]byte) *MemoryStore {
+	mem := newMemoryBackend()
+	s := &MemoryStore{ServerStore: NewServerStore(mem, keyPairs...), mem: mem}
+	mem.now = s.ServerStore.now
+	return s
+}
+
+// Get returns the session named name for this request, cached in the
+// request's Registry. See Store for the contract.
+func (s *MemoryStore) Get(ctx *fasthttp.RequestCtx, name string) (*Session, error) {
+	return GetRegistry(ctx).Get(s, name)
+}
+
+// New loads the session named name from the request. See Store.
+func (s *MemoryStore) New(ctx *fasthttp.RequestCtx, name string) (*Session, error) {
+	return s.load(ctx, s, name)
+}
+
+// Len returns the number of records held, expired ones included until they
+// are cleaned up.
+func (s *MemoryStore) Len() int {
+	n := 0
+	for i := range s.mem.shards {
+		sh := &s.mem.shards[i]
+		sh.mu.Lock()
+		n += len(sh.records)
+		sh.mu.Unlock()
+	}
+	return n
+}
+
+// Cleanup removes the expired records and returns how many it removed.
+func (s *MemoryStore) Cleanup() int { return s.mem.cleanup() }
+
+// StartCleanup runs Cleanup every interval in a goroutine until the
+// returned function is called; that function waits for the goroutine to
+// exit and may be called more than once.
+func (s *MemoryStore) StartCleanup(interval time.Duration) (stop func()) {
+	return startCleaner(interval, func() { s.mem.cleanup() })
+}
+
+const memoryShards = 32
+
+type memoryRecord struct {
+	data    []byte
+	expires time.Time
+}
+
+type memoryShard struct {
+	mu      sync.Mutex
+	records map[string]memoryRecord
+}
+
+// memoryBackend is the Backend of MemoryStore. Each method holds the lock
+// of the record's shard across its check and its write.
+type memoryBackend struct {
+	seed   maphash.Seed
+	now    func() time.Time
+	shards [memoryShards]memoryShard
+}
+
+func newMemoryBackend() *memoryBackend {
+	m := &memoryBackend{seed: maphash.MakeSeed(), now: time.Now}
+	for i := range m.shards {
+		m.shards[i].records = make(map[string]memoryRecord)
+	}
+	return m
+}
+
+func (m *memoryBackend) shard(id string) *memoryShard {
+	return &m.shards[maphash.String(m.seed, id)%memoryShards]
+}
+
+// live reports whether the record under id exists and has not expired; the
+// shard must be locked.
+func (m *memoryBackend) live(sh *memoryShard, id string, now time.Time) (memoryRecord, bool) {
+	r, ok := sh.records[id]
+	return r, ok && now.Before(r.expires)
+}
+
+func (m *memoryBackend) Load(_ context.Context, id string) ([]byte, time.Time, error) {
+	sh := m.shard(id)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	r, ok := m.live(sh, id, m.now())
+	if !ok {
+		return nil, time.Time{}, ErrRecordNotFound
+	}
+	return r.data, r.expires, nil // records are never modified in place
+}
+
+func (m *memoryBackend) Create(_ context.Context, id string, data []byte, ttl time.Duration) error {
+	sh := m.shard(id)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	now := m.now()
+	if _, ok := m.live(sh, id, now); ok {
+		return ErrRecordExists
+	}
+	sh.records[id] = memoryRecord{data: clone(data), expires: now.Add(ttl)}
+	return nil
+}
+
+func (m *memoryBackend) Update(_ context.Context, id string, data []byte, ttl time.Duration) error {
+	sh := m.shard(id)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	now := m.now()
+	if _, ok := m.live(sh, id, now); !ok {
+		return ErrRecordNotFound
+	}
+	sh.records[id] = memoryRecord{data: clone(data), expires: now.Add(ttl)}
+	return nil
+}
+
+func (m *memoryBackend) Delete(_ context.Context, id string) error {
+	sh := m.shard(id)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	_, ok := m.live(sh, id, m.now())
+	delete(sh.records, id)
+	if !ok {
+		return ErrRecordNotFound
+	}
+	return nil
+}
+
+func (m *memoryBackend) cleanup() int {
+	n := 0
+	for i := range m.shards {
+		sh := &m.shards[i]
+		sh.mu.Lock()
+		now := m.now()
+		for id, r := range sh.records {
+			if !now.Before(r.expires) {
+				delete(sh.records, id)
+				n++
+			}
+		}
+		sh.mu.Unlock()
+	}
+	return n
+}
+
+// clone returns a copy of b that the caller owns.
+func clone(b []byte) []byte { return append([]byte(nil), b...) }

@@ -1,0 +1,295 @@
+package sessions
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/gorilla/securecookie"
+	"github.com/valyala/fasthttp"
+)
+
+// DefaultBrowserSessionTTL is how long a server-side store keeps the record
+// of a browser-session cookie (MaxAge 0) after its last Save, unless
+// ServerStore.BrowserSessionTTL says otherwise. The browser forgets such a
+// cookie when it closes, but the server cannot know when that happens:
+// without a bound the record would live forever.
+const DefaultBrowserSessionTTL = 24 * time.Hour
+
+// ServerStore is a Store that keeps session values in a Backend and only a
+// signed, encrypted ID in the cookie. It is the machinery shared by
+// FilesystemStore, MemoryStore and the redisstore module, exported so that a
+// store for any other backend needs only to implement Backend.
+//
+// What it does for every backend:
+//   - IDs of 32 random bytes (NewID), checked with ValidID before they
+//     touch the backend; a cookie naming a missing record yields a new
+//     session with a new ID, never one under an ID the client chose;
+//   - the ID cookie and the record, both encoded with Codecs, which sign
+//     (and encrypt) them and date them;
+//   - expiry: a record lives for the session's MaxAge after each Save, or
+//     BrowserSessionTTL for a browser-session cookie (MaxAge 0);
+//   - Session.RenewID: the values move to a new ID on Save and the old
+//     record is deleted;
+//   - MaxAge < 0: the record is deleted at once and the cookie with it;
+//   - revocation: a stale Save never revives a destroyed or renewed
+//     record (ErrSessionRevoked; see Backend).
+//
+// A ServerStore is safe for concurrent use once configured; set its fields
+// before serving requests.
+type ServerStore struct {
+	// Codecs sign and encrypt the ID cookie and the records. The first one
+	// encodes; all are tried in order to decode (key rotation).
+	Codecs []securecookie.Codec
+
+	// Options are copied into every new session.
+	Options *Options
+
+	// Backend keeps the records.
+	Backend Backend
+
+	// BrowserSessionTTL bounds the records of browser-session cookies
+	// (MaxAge 0). Zero means DefaultBrowserSessionTTL.
+	BrowserSessionTTL time.Duration
+
+	// Now returns the current time. Nil means time.Now; tests set it to
+	// move time forward without sleeping.
+	Now func() time.Time
+
+	// Rand is the source of session IDs. Nil means crypto/rand.Reader.
+	Rand io.Reader
+}
+
+// NewServerStore returns a ServerStore over backend with codecs made from
+// keyPairs (see NewCookieStore for the keys) and the default Options: Path
+// "/", MaxAge 30 days, HttpOnly, SameSite=Lax.
+func NewServerStore(backend Backend, keyPairs ...[]byte) *ServerStore {
+	s := &ServerStore{
+		Codecs:  codecsFromPairs(keyPairs),
+		Options: defaultOptions(),
+		Backend: backend,
+	}
+	s.MaxAge(s.Options.MaxAge)
+	return s
+}
+
+// MaxAge sets the MaxAge of the store's Options and of every codec.
+func (s *ServerStore) MaxAge(age int) {
+	s.Options.MaxAge = age
+	setCodecsMaxAge(s.Codecs, age)
+}
+
+// Get returns the session named name for this request, cached in the
+// request's Registry. See Store for the contract.
+func (s *ServerStore) Get(ctx *fasthttp.RequestCtx, name string) (*Session, error) {
+	return GetRegistry(ctx).Get(s, name)
+}
+
+// New loads the session named name: it decodes the ID from the request's
+// cookie and the values from the backend's record. See Store for the
+// contract.
+func (s *ServerStore) New(ctx *fasthttp.RequestCtx, name string) (*Session, error) {
+	return s.load(ctx, s, name)
+}
+
+// Save writes the session's record and sets its ID cookie. See Store and
+// ServerStore for what each MaxAge does, renewal and revocation.
+func (s *ServerStore) Save(ctx *fasthttp.RequestCtx, session *Session) error {
+	return s.save(ctx, session)
+}
+
+func (s *ServerStore) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+// ttl is how long the record of a session with these options lives after a
+// Save.
+func (s *ServerStore) ttl(o *Options) time.Duration {
+	if o.MaxAge > 0 {
+		return time.Duration(o.MaxAge) * time.Second
+	}
+	if s.BrowserSessionTTL > 0 {
+		return s.BrowserSessionTTL
+	}
+	return DefaultBrowserSessionTTL
+}
+
+// load implements New for owner, the store the session reports as its own
+// (a FilesystemStore or MemoryStore embedding s, or s itself).
+func (s *ServerStore) load(ctx *fasthttp.RequestCtx, owner Store, name string) (*Session, error) {
+	session := NewSession(owner, name)
+	opts := *s.Options
+	session.Options = &opts
+	if !validName(name) {
+		return session, fmt.Errorf("%w: %q is not an HTTP token", ErrInvalidName, name)
+	}
+	cookie := ctx.Request.Header.Cookie(name)
+	if len(cookie) == 0 {
+		return session, nil
+	}
+	var id string
+	if _, err := decodeAny(s.Codecs, name, cookie, &id); err != nil {
+		return session, fmt.Errorf("sessions: session %q: %w", name, err)
+	}
+	if !ValidID(id) {
+		return session, fmt.Errorf("%w: session %q: the cookie holds no valid session ID", ErrCookieInvalid, name)
+	}
+	data, expires, err := s.Backend.Load(ctx, id)
+	if errors.Is(err, ErrRecordNotFound) {
+		return session, nil // logged out, renewed or expired: start afresh
+	}
+	if err != nil {
+		return session, fmt.Errorf("sessions: session %q: loading record: %w", name, err)
+	}
+	saved, err := decodeAny(s.Codecs, name, data, &session.Values)
+	if err != nil {
+		clear(session.Values)
+		if errors.Is(err, ErrCookieExpired) {
+			return session, nil
+		}
+		return session, fmt.Errorf("sessions: session %q: record: %w", name, err)
+	}
+	takeMeta(session)
+	// The record's own lifetime, from its signed save time and the MaxAge it
+	// was saved with, bounds what the backend reported.
+	now := s.now()
+	if own := time.Unix(saved, 0).Add(s.ttl(session.Options)); expires.IsZero() || own.Before(expires) {
+		expires = own
+	}
+	if !now.Before(expires) {
+		clear(session.Values)
+		session.Options.MaxAge = opts.MaxAge
+		return session, nil
+	}
+	session.ID = id
+	session.IsNew = false
+	session.server = serverState{loadedID: id, expires: expires}
+	return session, nil
+}
+
+// save implements Save; see Backend for the atomicity it relies on.
+func (s *ServerStore) save(ctx *fasthttp.RequestCtx, session *Session) error {
+	opts := session.Options
+	if opts == nil {
+		opts = s.Options
+	}
+	name := session.name
+	if err := checkCookie(name, opts); err != nil {
+		return err
+	}
+	st := &session.server
+	now := s.now()
+
+	if opts.MaxAge < 0 {
+		if st.loadedID != "" {
+			if err := s.Backend.Delete(ctx, st.loadedID); err != nil && !errors.Is(err, ErrRecordNotFound) {
+				return fmt.Errorf("sessions: session %q: deleting record: %w", name, err)
+			}
+		}
+		*st = serverState{}
+		session.ID = ""
+		setCookie(ctx, name, nil, opts, now)
+		return nil
+	}
+
+	b := getBuffer()
+	defer putBuffer(b)
+	meta := putMeta(session, opts, s.Options)
+	var err error
+	b.B, err = encodeFirst(s.Codecs, b.B[:0], name, session.Values)
+	if meta {
+		delete(session.Values, metaKey)
+	}
+	if err != nil {
+		return fmt.Errorf("sessions: session %q: %w", name, err)
+	}
+	ttl := s.ttl(opts)
+
+	id := session.ID
+	switch {
+	case st.loadedID != "" && (st.renew || id != st.loadedID || !now.Before(st.expires)):
+		// Renewal, an ID changed by hand, or a record that expired while
+		// the request ran: the values move to a new ID and the old record
+		// goes. An expired record is never written again under its ID.
+		expired := !now.Before(st.expires)
+		if id, err = s.create(ctx, b.B, ttl); err != nil {
+			return fmt.Errorf("sessions: session %q: %w", name, err)
+		}
+		err := s.Backend.Delete(ctx, st.loadedID)
+		if errors.Is(err, ErrRecordNotFound) && !expired {
+			// Another request destroyed or renewed the old record first:
+			// this renewal must not bring its values back.
+			*st = serverState{}
+			return errors.Join(
+				fmt.Errorf("sessions: session %q: %w", name, ErrSessionRevoked),
+				s.deleteQuietly(ctx, id))
+		}
+		if err != nil && !errors.Is(err, ErrRecordNotFound) {
+			return fmt.Errorf("sessions: session %q: deleting the old record: %w", name, err)
+		}
+	case st.loadedID != "":
+		err := s.Backend.Update(ctx, id, b.B, ttl)
+		if errors.Is(err, ErrRecordNotFound) {
+			// Destroyed or renewed by another request since this one
+			// loaded it: never bring it back.
+			*st = serverState{}
+			return fmt.Errorf("sessions: session %q: %w", name, ErrSessionRevoked)
+		}
+		if err != nil {
+			return fmt.Errorf("sessions: session %q: saving record: %w", name, err)
+		}
+	case id != "":
+		// A new session given an ID by the application.
+		if !ValidID(id) {
+			return fmt.Errorf("%w: session %q: %q is not a valid session ID", ErrInvalidOptions, name, id)
+		}
+		if err := s.Backend.Create(ctx, id, b.B, ttl); err != nil {
+			return fmt.Errorf("sessions: session %q: saving record: %w", name, err)
+		}
+	default:
+		if id, err = s.create(ctx, b.B, ttl); err != nil {
+			return fmt.Errorf("sessions: session %q: %w", name, err)
+		}
+	}
+	session.ID = id
+	*st = serverState{loadedID: id, expires: now.Add(ttl)}
+
+	b.B, err = encodeFirst(s.Codecs, b.B[:0], name, id)
+	if err != nil {
+		return fmt.Errorf("sessions: session %q: encoding the ID: %w", name, err)
+	}
+	setCookie(ctx, name, b.B, opts, now)
+	return nil
+}
+
+// create stores data under a new ID and returns the ID.
+func (s *ServerStore) create(ctx context.Context, data []byte, ttl time.Duration) (string, error) {
+	for range 3 {
+		id, err := NewID(s.Rand)
+		if err != nil {
+			return "", err
+		}
+		err = s.Backend.Create(ctx, id, data, ttl)
+		if !errors.Is(err, ErrRecordExists) {
+			if err != nil {
+				return "", fmt.Errorf("saving record: %w", err)
+			}
+			return id, nil
+		}
+	}
+	return "", fmt.Errorf("saving record: %w: three new IDs were taken (is Rand random?)", ErrRecordExists)
+}
+
+// deleteQuietly removes a record this request has just created and must not
+// keep.
+func (s *ServerStore) deleteQuietly(ctx context.Context, id string) error {
+	if err := s.Backend.Delete(ctx, id); err != nil && !errors.Is(err, ErrRecordNotFound) {
+		return fmt.Errorf("sessions: deleting record: %w", err)
+	}
+	return nil
+}
