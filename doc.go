@@ -1,0 +1,203 @@
+// Package sessions provides cookie and server-side sessions for fasthttp.
+//
+// It is a port of github.com/gorilla/sessions to github.com/valyala/fasthttp:
+// the same stores, Session, Options, flashes and key rotation, with a
+// *fasthttp.RequestCtx in place of the *http.Request and http.ResponseWriter.
+// Cookies are signed, and optionally encrypted, by
+// github.com/gorilla/securecookie, as in gorilla/sessions.
+//
+// # Quick start
+//
+//	var store = sessions.NewCookieStore(hashKey, blockKey)
+//
+//	func handler(ctx *fasthttp.RequestCtx) {
+//		session, err := store.Get(ctx, "session")
+//		if err != nil {
+//			// A cookie that is invalid, tampered with or expired: session
+//			// is a new, empty one, which can be used as is.
+//			log.Printf("session: %v", err)
+//		}
+//		visits, _ := session.GetInt("visits")
+//		session.Values["visits"] = visits + 1
+//		if err := session.Save(ctx); err != nil {
+//			ctx.Error("internal error", fasthttp.StatusInternalServerError)
+//			return
+//		}
+//		fmt.Fprintf(ctx, "visit %d", visits+1)
+//	}
+//
+// The hash key signs the cookie with HMAC-SHA256 (use 32 or 64 random
+// bytes); the block key encrypts it with AES and must be 16, 24 or 32 bytes
+// long, or nil for a signed-only cookie. Generate them once (for example
+// with securecookie.GenerateRandomKey, or openssl rand -hex 32) and load
+// them from configuration: new keys make every existing cookie invalid.
+//
+// Save before the handler returns. fasthttp writes the response headers
+// after the handler returns, so saving after writing the body is fine, but
+// a cookie set after the handler returned (from another goroutine, or from
+// an io.Closer that fasthttp runs when it resets the request) never reaches
+// the client.
+//
+// A complete application with login, logout, flashes and "remember me" is
+// in examples/basic: go run ./examples/basic.
+//
+// # Stores
+//
+// Every store implements Store; its documentation states the contract they
+// all follow.
+//
+//   - CookieStore keeps the whole session in the cookie. Nothing is stored
+//     on the server, so it needs no cleanup and works across any number of
+//     servers, but a session cannot be revoked before it expires and its
+//     size is limited (see "Cookie size" below).
+//   - FilesystemStore and MemoryStore keep the values on the server and
+//     only a signed, encrypted ID in the cookie. They are built on
+//     ServerStore, which does the ID, cookie, expiry and renewal work for
+//     any Backend; the redisstore module provides a Redis backend.
+//
+// A store is safe for concurrent use once configured: set its Options and
+// codecs before serving requests. A Session belongs to the request that
+// loaded it and is not safe for concurrent use.
+//
+// Errors start with "sessions: " and wrap the sentinel errors of this
+// package (ErrCookieInvalid, ErrCookieExpired, ErrCookieTooLong,
+// ErrInvalidOptions, ...), to be matched with errors.Is. Get and New never
+// return a nil session: with an invalid cookie they return a new session
+// together with the error.
+//
+// # Options
+//
+// Every store holds default Options and copies them into each new session.
+// The defaults of the stores of this package are:
+//
+//	Path:     "/"
+//	MaxAge:   30 days (86400 * 30)
+//	HttpOnly: true
+//	SameSite: Lax
+//	Secure:   false
+//
+// They differ from gorilla/sessions v1.4.0, whose CookieStore defaults to
+// SameSite=None with Secure and no HttpOnly. Browsers refuse a Secure
+// cookie set over plain HTTP (except from localhost), so that default
+// silently broke sessions on plain-HTTP development servers and test
+// setups; SameSite=None also sends the cookie on every cross-site request.
+// Lax without Secure works over plain HTTP and keeps the cookie off
+// cross-site subrequests and form POSTs. In production over HTTPS set
+// Secure as well:
+//
+//	store.Options.Secure = true
+//
+// Cookie rules are checked on Save, which returns an error wrapping
+// ErrInvalidOptions (and sets no cookie) rather than writing a cookie that
+// browsers would drop: SameSite=None and Partitioned need Secure, the
+// "__Host-" and "__Secure-" name prefixes need their attributes.
+//
+// MaxAge > 0 makes a persistent cookie, MaxAge 0 a browser-session cookie
+// (dropped when the browser closes), and MaxAge < 0 deletes the session on
+// Save. A session's own Options may be changed without affecting other
+// sessions, which is how "remember me" works:
+//
+//	if rememberMe {
+//		session.Options.MaxAge = 30 * 24 * 3600
+//	} else {
+//		session.Options.MaxAge = 0
+//	}
+//
+// A session whose MaxAge differs from the store's keeps it on later
+// requests: the stores carry it with the encoded values under a reserved
+// key, hidden from Values. (With gorilla/sessions a session loaded by a
+// later request starts from the store's Options again.) Only MaxAge is
+// kept this way; other changes to a session's Options apply to the Saves
+// of the request that made them. An application running gorilla/sessions
+// on the same cookie sees the reserved key as one extra value.
+//
+// The store's MaxAge method also sets the codecs' MaxAge, after which a
+// cookie's signature expires, counted from its last Save: a session's own
+// MaxAge longer than the store's therefore does not make it live longer.
+// Give the store the longest lifetime any session needs, and shorter ones
+// to the sessions.
+//
+// # Flashes
+//
+// Flash messages last until they are read: AddFlash stores one and Flashes
+// returns them and removes them from the session, which must then be saved
+// so that they are shown only once. They are kept under the "_flash" key
+// (or the key given), as in gorilla/sessions.
+//
+// # Key rotation
+//
+// NewCookieStore and the other constructors take key pairs. The first pair
+// encodes, all are tried in order to decode. To rotate keys, put the new
+// pair first and keep the old one after it:
+//
+//	store := sessions.NewCookieStore(newHash, newBlock, oldHash, oldBlock)
+//
+// Cookies signed with the old pair still decode, and every Save re-encodes
+// them with the new one. Remove the old pair once the store's MaxAge has
+// passed since the rotation: by then every cookie it signed has been
+// re-encoded or has expired. The cookie name is signed too: renaming a
+// cookie invalidates it.
+//
+// # The Registry
+//
+// store.Get returns the session from the request's Registry (see
+// GetRegistry): the first call for a name loads it, later calls in the same
+// request return the same *Session, so middleware and handlers share it.
+// sessions.Save(ctx) saves every session of the request, from all their
+// stores, at once. New always loads afresh and bypasses the Registry.
+//
+// The Registry is kept in the request's user values, which fasthttp resets
+// after every request, releasing the Registry. Unlike gorilla/context,
+// nothing leaks into the next request served with the same *RequestCtx if
+// the handler forgets to clean up, so Clear is optional; it forgets the
+// request's sessions early, without saving them.
+//
+// # Cookie size and fasthttp's ReadBufferSize
+//
+// A CookieStore cookie may be up to 4096 bytes once encoded (the codec's
+// MaxLength; a larger session fails to save with ErrCookieTooLong), and
+// encoding roughly doubles the size of the values. But
+// fasthttp.Server.ReadBufferSize, 4096 bytes by default, bounds the whole
+// request header: the request line, Host, User-Agent, Accept and all the
+// cookies. A session cookie near MaxLength therefore makes the server
+// answer 431 Request Header Fields Too Large, before any handler runs, to
+// every later request of that browser, logout included. Either raise the
+// server's buffer:
+//
+//	server := &fasthttp.Server{Handler: handler, ReadBufferSize: 16 << 10}
+//
+// or keep cookie sessions small (an ID, a user name, a few flags) and keep
+// anything larger in a server-side store. A fasthttp.Client that receives
+// such a cookie needs a larger ReadBufferSize too. Browsers themselves
+// limit a cookie's name and value to about 4096 bytes together.
+//
+// # Porting from gorilla/sessions
+//
+// The API is the same, with the request context in place of the request
+// and response writer:
+//
+//	gorilla/sessions (net/http)             this package (fasthttp)
+//	store.Get(r, "name")                    store.Get(ctx, "name")
+//	store.New(r, "name")                    store.New(ctx, "name")
+//	session.Save(r, w)                      session.Save(ctx)
+//	store.Save(r, w, session)               store.Save(ctx, session)
+//	sessions.Save(r, w)                     sessions.Save(ctx)
+//	sessions.GetRegistry(r)                 sessions.GetRegistry(ctx)
+//	context.Clear(r), context.ClearHandler  optional: sessions.Clear(ctx)
+//	Options.SameSite http.SameSite          Options.SameSite fasthttp.CookieSameSite
+//
+// Check the defaults (see Options above): code that relied on gorilla's
+// Secure default should set Secure explicitly. Cookies interoperate with a
+// gorilla/sessions application (both ways) when the cookie name and the
+// key pairs, in the same order, are the same and custom types are
+// registered with gob.Register under the same names; FilesystemStore reads
+// and writes gorilla's session files.
+//
+// # Porting from clevergo/sessions
+//
+// clevergo/sessions, an earlier fasthttp port of gorilla/sessions, already
+// took a *fasthttp.RequestCtx: store.Get(ctx, name) and session.Save(ctx)
+// stay as they are. Replace the import, drop defer context.Clear(ctx) (or
+// replace it with sessions.Clear(ctx)), and check the Options defaults as
+// above.
+package sessions
