@@ -25,6 +25,11 @@ type CookieStore struct {
 
 	// Options are copied into every new session.
 	Options *Options
+
+	// Now returns the current time, for the cookie's Expires and the
+	// timeouts. Nil means time.Now; tests set it to move time forward
+	// without sleeping.
+	Now func() time.Time
 }
 
 // NewCookieStore returns a CookieStore for the given key pairs.
@@ -78,11 +83,17 @@ func (s *CookieStore) New(ctx *fasthttp.RequestCtx, name string) (*Session, erro
 	if len(value) == 0 {
 		return session, nil
 	}
-	if _, err := decodeAny(s.Codecs, name, value, &session.Values); err != nil {
-		clear(session.Values)
+	saved, err := decodeValues(s.Codecs, value, session)
+	if err != nil {
 		return session, fmt.Errorf("sessions: session %q: %w", name, err)
 	}
-	takeMeta(session)
+	if d := timeoutDeadline(session, saved); !d.IsZero() && !s.now().Before(d) {
+		clear(session.Values)
+		*session.Options = opts
+		session.created = 0
+		return session, fmt.Errorf("%w: session %q: idle timeout or absolute lifetime passed at %v",
+			ErrCookieExpired, name, d.UTC().Format(time.RFC3339))
+	}
 	session.IsNew = false
 	return session, nil
 }
@@ -97,22 +108,26 @@ func (s *CookieStore) Save(ctx *fasthttp.RequestCtx, session *Session) error {
 	if err := checkCookie(session.name, opts); err != nil {
 		return err
 	}
-	now := time.Now()
+	now := s.now()
 	if opts.MaxAge < 0 {
 		setCookie(ctx, session.name, nil, opts, now)
 		return nil
 	}
+	markCreated(session, opts, now)
 	b := getBuffer()
 	defer putBuffer(b)
-	meta := putMeta(session, opts, s.Options)
 	var err error
-	b.B, err = encodeFirst(s.Codecs, b.B[:0], session.name, session.Values)
-	if meta {
-		delete(session.Values, metaKey)
-	}
+	b.B, err = encodeValues(s.Codecs, b.B[:0], session, opts, s.Options)
 	if err != nil {
 		return fmt.Errorf("sessions: session %q: %w", session.name, err)
 	}
 	setCookie(ctx, session.name, b.B, opts, now)
 	return nil
+}
+
+func (s *CookieStore) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
 }

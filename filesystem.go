@@ -210,6 +210,12 @@ func (f *fileBackend) write(id string, data []byte, update bool) error {
 	if cerr := tmp.Close(); err == nil {
 		err = cerr
 	}
+	if err == nil && f.store.Now != nil {
+		// A store on an injected clock dates its files by that clock, so
+		// that expiry and Cleanup agree with it.
+		now := f.store.Now()
+		err = os.Chtimes(tmp.Name(), now, now)
+	}
 	if err == nil {
 		err = os.Rename(tmp.Name(), f.path(id))
 	}

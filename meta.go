@@ -3,31 +3,49 @@ package sessions
 import (
 	"strconv"
 	"strings"
+	"time"
+
+	"github.com/gorilla/securecookie"
 )
 
 // metaKey is the reserved Values key under which a session's own settings
-// travel with its values, so that they outlive the request that set them.
-// Today that is its MaxAge when it differs from the store's ("remember me":
-// a session given MaxAge 30 days at login keeps it on every later Save,
-// where gorilla/sessions falls back to the store's MaxAge).
+// travel with its values, so that they outlive the request that set them:
+// its MaxAge, IdleTimeout and AbsoluteTimeout when they differ from the
+// store's ("remember me": a session given MaxAge 30 days at login keeps it
+// on every later Save, where gorilla/sessions falls back to the store's
+// MaxAge), and its creation time when it has an absolute lifetime.
 //
 // The entry is added while the values are encoded and removed when they are
 // decoded: callers never see it in Values. A session with the store's
-// MaxAge carries no entry, so its encoding is what gorilla/sessions writes.
+// settings and no absolute lifetime carries no entry, so its encoding is
+// what gorilla/sessions writes.
 const metaKey = "_sessions_meta"
 
 // putMeta adds the metaKey entry to s.Values when s has settings of its own
 // to keep, and reports whether it did; the caller removes it after encoding.
 func putMeta(s *Session, opts, storeOpts *Options) bool {
-	if opts.MaxAge < 0 || opts.MaxAge == storeOpts.MaxAge {
+	var b []byte
+	if opts.MaxAge >= 0 && opts.MaxAge != storeOpts.MaxAge {
+		b = strconv.AppendInt(append(b, " maxage="...), int64(opts.MaxAge), 10)
+	}
+	if opts.IdleTimeout != storeOpts.IdleTimeout {
+		b = strconv.AppendInt(append(b, " idle="...), int64(opts.IdleTimeout), 10)
+	}
+	if opts.AbsoluteTimeout != storeOpts.AbsoluteTimeout {
+		b = strconv.AppendInt(append(b, " abs="...), int64(opts.AbsoluteTimeout), 10)
+	}
+	if opts.AbsoluteTimeout > 0 && s.created != 0 {
+		b = strconv.AppendInt(append(b, " created="...), s.created, 10)
+	}
+	if b == nil {
 		return false
 	}
-	s.Values[metaKey] = "maxage=" + strconv.Itoa(opts.MaxAge)
+	s.Values[metaKey] = string(b[1:])
 	return true
 }
 
-// takeMeta removes the metaKey entry from s.Values and applies it to
-// s.Options. Unknown or malformed entries are ignored.
+// takeMeta removes the metaKey entry from s.Values and applies it to s.
+// Unknown or malformed fields are ignored.
 func takeMeta(s *Session) {
 	v, ok := s.Values[metaKey]
 	if !ok {
@@ -37,10 +55,65 @@ func takeMeta(s *Session) {
 	str, _ := v.(string)
 	for field := range strings.FieldsSeq(str) {
 		k, val, _ := strings.Cut(field, "=")
-		if k == "maxage" {
-			if n, err := strconv.Atoi(val); err == nil && n >= 0 {
-				s.Options.MaxAge = n
-			}
+		n, err := strconv.ParseInt(val, 10, 64)
+		if err != nil || n < 0 {
+			continue
+		}
+		switch k {
+		case "maxage":
+			s.Options.MaxAge = int(n)
+		case "idle":
+			s.Options.IdleTimeout = time.Duration(n)
+		case "abs":
+			s.Options.AbsoluteTimeout = time.Duration(n)
+		case "created":
+			s.created = n
 		}
 	}
+}
+
+// timeoutDeadline returns when a session last saved at saved (Unix
+// seconds) expires by its idle timeout and absolute lifetime, or the zero
+// time when it has neither.
+func timeoutDeadline(s *Session, saved int64) time.Time {
+	var d time.Time
+	if t := s.Options.IdleTimeout; t > 0 {
+		d = time.Unix(saved, 0).Add(t)
+	}
+	if t := s.Options.AbsoluteTimeout; t > 0 && s.created != 0 {
+		if a := time.Unix(s.created, 0).Add(t); d.IsZero() || a.Before(d) {
+			d = a
+		}
+	}
+	return d
+}
+
+// markCreated dates a session's creation at its first Save.
+func markCreated(s *Session, opts *Options, now time.Time) {
+	if s.created == 0 && opts.AbsoluteTimeout > 0 {
+		s.created = now.Unix()
+	}
+}
+
+// encodeValues appends the encoding of session's values, with its meta
+// entry, to dst: what both the cookie and a server-side record hold.
+func encodeValues(codecs []securecookie.Codec, dst []byte, session *Session, opts, storeOpts *Options) ([]byte, error) {
+	meta := putMeta(session, opts, storeOpts)
+	dst, err := encodeFirst(codecs, dst, session.name, session.Values)
+	if meta {
+		delete(session.Values, metaKey)
+	}
+	return dst, err
+}
+
+// decodeValues decodes data into session's values and settings and returns
+// when they were saved (Unix seconds). On error the values are left empty.
+func decodeValues(codecs []securecookie.Codec, data []byte, session *Session) (int64, error) {
+	saved, err := decodeAny(codecs, session.name, data, &session.Values)
+	if err != nil {
+		clear(session.Values)
+		return 0, err
+	}
+	takeMeta(session)
+	return saved, nil
 }

@@ -61,6 +61,30 @@ type Options struct {
 	// fasthttp.CookieSameSiteDefaultMode writes a bare "SameSite", and
 	// fasthttp.CookieSameSiteNoneMode requires Secure.
 	SameSite fasthttp.CookieSameSite
+
+	// IdleTimeout expires a session that has not been saved for this long,
+	// whatever MaxAge says: a stolen or forgotten session dies when it is
+	// not used. Zero means no idle timeout. Every Save restarts it; the
+	// cookie store judges it by the signed date of the cookie, server-side
+	// stores by their record's expiry, which is never later than the idle
+	// deadline.
+	IdleTimeout time.Duration
+
+	// AbsoluteTimeout expires a session this long after its first Save,
+	// however much it is used. Zero means none. The creation time travels
+	// with the session's values (see below), so it holds for cookie
+	// sessions as well as server-side ones, and it survives RenewID.
+	AbsoluteTimeout time.Duration
+
+	// MaxAge, IdleTimeout and AbsoluteTimeout are remembered per session:
+	// when a session's differ from its store's, they are saved with its
+	// values and restored when it is loaded. So "remember me" is one
+	// assignment at login, for example MaxAge 30 days and IdleTimeout 7
+	// days, and later requests keep it without setting it again. The
+	// other attributes (Path, Domain, Secure, ...) always come from the
+	// store. A session expires at the earliest of its limits: the cookie's
+	// MaxAge (the browser drops it), the idle timeout and the absolute
+	// lifetime (the store refuses it).
 }
 
 // defaultOptions are the Options of every store created by this package:

@@ -119,6 +119,23 @@ func (s *ServerStore) ttl(o *Options) time.Duration {
 	return DefaultBrowserSessionTTL
 }
 
+// recordTTL is how long the record of session lives after a Save now: its
+// MaxAge (or BrowserSessionTTL), cut short by its idle timeout and its
+// absolute lifetime. It is at least a second, so a Save never writes a
+// record that is already expired.
+func (s *ServerStore) recordTTL(session *Session, o *Options, now time.Time) time.Duration {
+	ttl := s.ttl(o)
+	if o.IdleTimeout > 0 && o.IdleTimeout < ttl {
+		ttl = o.IdleTimeout
+	}
+	if o.AbsoluteTimeout > 0 && session.created != 0 {
+		if left := time.Unix(session.created, 0).Add(o.AbsoluteTimeout).Sub(now); left < ttl {
+			ttl = left
+		}
+	}
+	return max(ttl, time.Second)
+}
+
 // load implements New for owner, the store the session reports as its own
 // (a FilesystemStore or MemoryStore embedding s, or s itself).
 func (s *ServerStore) load(ctx *fasthttp.RequestCtx, owner Store, name string) (*Session, error) {
@@ -146,24 +163,25 @@ func (s *ServerStore) load(ctx *fasthttp.RequestCtx, owner Store, name string) (
 	if err != nil {
 		return session, fmt.Errorf("sessions: session %q: loading record: %w", name, err)
 	}
-	saved, err := decodeAny(s.Codecs, name, data, &session.Values)
+	saved, err := decodeValues(s.Codecs, data, session)
 	if err != nil {
-		clear(session.Values)
 		if errors.Is(err, ErrCookieExpired) {
 			return session, nil
 		}
 		return session, fmt.Errorf("sessions: session %q: record: %w", name, err)
 	}
-	takeMeta(session)
-	// The record's own lifetime, from its signed save time and the MaxAge it
-	// was saved with, bounds what the backend reported.
+	// The record's own lifetime, from its signed save time and the settings
+	// it was saved with, bounds what the backend reported.
 	now := s.now()
-	if own := time.Unix(saved, 0).Add(s.ttl(session.Options)); expires.IsZero() || own.Before(expires) {
-		expires = own
+	for _, d := range []time.Time{time.Unix(saved, 0).Add(s.ttl(session.Options)), timeoutDeadline(session, saved)} {
+		if !d.IsZero() && (expires.IsZero() || d.Before(expires)) {
+			expires = d
+		}
 	}
 	if !now.Before(expires) {
 		clear(session.Values)
-		session.Options.MaxAge = opts.MaxAge
+		*session.Options = opts
+		session.created = 0
 		return session, nil
 	}
 	session.ID = id
@@ -197,18 +215,18 @@ func (s *ServerStore) save(ctx *fasthttp.RequestCtx, session *Session) error {
 		return nil
 	}
 
+	if st.loadedID != "" && !now.Before(st.expires) {
+		session.created = 0 // its record expired: a new session from here on
+	}
+	markCreated(session, opts, now)
 	b := getBuffer()
 	defer putBuffer(b)
-	meta := putMeta(session, opts, s.Options)
 	var err error
-	b.B, err = encodeFirst(s.Codecs, b.B[:0], name, session.Values)
-	if meta {
-		delete(session.Values, metaKey)
-	}
+	b.B, err = encodeValues(s.Codecs, b.B[:0], session, opts, s.Options)
 	if err != nil {
 		return fmt.Errorf("sessions: session %q: %w", name, err)
 	}
-	ttl := s.ttl(opts)
+	ttl := s.recordTTL(session, opts, now)
 
 	id := session.ID
 	switch {

@@ -8,10 +8,7 @@ import (
 )
 
 // Short names for the shared harness of internal/testsrv.
-type (
-	testServer = testsrv.Server
-	testClient = testsrv.Client
-)
+type testServer = testsrv.Server
 
 func newTestServer(t testing.TB, h fasthttp.RequestHandler) *testServer { return testsrv.New(t, h) }
 

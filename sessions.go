@@ -41,6 +41,10 @@ type Session struct {
 	store Store
 	name  string
 
+	// created is when the session was first saved (Unix seconds), kept
+	// only for sessions with an absolute lifetime; 0 when unknown.
+	created int64
+
 	// server is the bookkeeping of server-side stores (see ServerStore).
 	server serverState
 }
@@ -66,8 +70,8 @@ func (s *Session) Store() Store { return s.store }
 
 // Save saves the session with its store: it is a shortcut for
 // s.Store().Save(ctx, s). Call it, or the package-level Save, before the
-// handler writes the body or returns: cookies set after that never reach the
-// client.
+// handler returns: fasthttp writes the headers after the handler returns,
+// and a cookie set later never reaches the client.
 func (s *Session) Save(ctx *fasthttp.RequestCtx) error {
 	if s.store == nil {
 		return fmt.Errorf("%w: session %q has no store", ErrInvalidOptions, s.name)

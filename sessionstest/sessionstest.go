@@ -91,7 +91,6 @@ type env struct {
 	srv   *testsrv.Server
 	// hook, when set, runs in the handler after the session is loaded.
 	hook func(ctx *fasthttp.RequestCtx, s *sessions.Session)
-	mu   sync.Mutex
 }
 
 // Run runs the conformance suite as subtests of t.
