@@ -60,10 +60,19 @@ func (r *Registry) Get(store Store, name string) (*Session, error) {
 // Save saves every session of the registry with its own store, and returns
 // the errors of those that failed, joined with errors.Join, each naming its
 // session.
+//
+// A session that is new and still empty is skipped: there is nothing to
+// keep, and saving it would give every visitor that merely looked at a page
+// a cookie and, with a server-side store, a record. (gorilla/sessions saves
+// it; call session.Save to force it.)
 func (r *Registry) Save(ctx *fasthttp.RequestCtx) error {
 	var errs []error
 	for i := range r.sessions {
 		e := &r.sessions[i]
+		if s := e.session; s.IsNew && len(s.Values) == 0 && s.server.loadedID == "" &&
+			(s.Options == nil || s.Options.MaxAge >= 0) {
+			continue
+		}
 		if err := e.session.Save(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("sessions: saving session %q: %w", e.name, err))
 		}
