@@ -11,8 +11,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-
-	"github.com/valyala/fasthttp"
 )
 
 // FilesystemStore keeps sessions in files, one per session, behind a signed
@@ -56,19 +54,9 @@ func NewFilesystemStore(path string, keyPairs ...[]byte) *FilesystemStore {
 	files := &fileBackend{dir: path}
 	s := &FilesystemStore{ServerStore: NewServerStore(files, keyPairs...), files: files}
 	files.store = s.ServerStore
+	s.Owner = s
 	s.MaxLength(0)
 	return s
-}
-
-// Get returns the session named name for this request, cached in the
-// request's Registry. See Store for the contract.
-func (s *FilesystemStore) Get(ctx *fasthttp.RequestCtx, name string) (*Session, error) {
-	return GetRegistry(ctx).Get(s, name)
-}
-
-// New loads the session named name from the request. See Store.
-func (s *FilesystemStore) New(ctx *fasthttp.RequestCtx, name string) (*Session, error) {
-	return s.load(ctx, s, name)
 }
 
 // MaxLength limits the length of the encoded values of a session, in

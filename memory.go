@@ -5,8 +5,6 @@ import (
 	"hash/maphash"
 	"sync"
 	"time"
-
-	"github.com/valyala/fasthttp"
 )
 
 // MemoryStore keeps sessions in the memory of the process, behind a signed
@@ -31,18 +29,8 @@ func NewMemoryStore(keyPairs ...[]byte) *MemoryStore {
 	mem := newMemoryBackend()
 	s := &MemoryStore{ServerStore: NewServerStore(mem, keyPairs...), mem: mem}
 	mem.now = s.ServerStore.now
+	s.Owner = s
 	return s
-}
-
-// Get returns the session named name for this request, cached in the
-// request's Registry. See Store for the contract.
-func (s *MemoryStore) Get(ctx *fasthttp.RequestCtx, name string) (*Session, error) {
-	return GetRegistry(ctx).Get(s, name)
-}
-
-// New loads the session named name from the request. See Store.
-func (s *MemoryStore) New(ctx *fasthttp.RequestCtx, name string) (*Session, error) {
-	return s.load(ctx, s, name)
 }
 
 // Len returns the number of records held, expired ones included until they

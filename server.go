@@ -60,6 +60,12 @@ type ServerStore struct {
 
 	// Rand is the source of session IDs. Nil means crypto/rand.Reader.
 	Rand io.Reader
+
+	// Owner is the store that sessions report as theirs (Session.Store)
+	// and that the Registry asks for them: the store that embeds this
+	// ServerStore, such as a FilesystemStore. Nil means the ServerStore
+	// itself.
+	Owner Store
 }
 
 // NewServerStore returns a ServerStore over backend with codecs made from
@@ -84,14 +90,21 @@ func (s *ServerStore) MaxAge(age int) {
 // Get returns the session named name for this request, cached in the
 // request's Registry. See Store for the contract.
 func (s *ServerStore) Get(ctx *fasthttp.RequestCtx, name string) (*Session, error) {
-	return GetRegistry(ctx).Get(s, name)
+	return GetRegistry(ctx).Get(s.owner(), name)
 }
 
 // New loads the session named name: it decodes the ID from the request's
 // cookie and the values from the backend's record. See Store for the
 // contract.
 func (s *ServerStore) New(ctx *fasthttp.RequestCtx, name string) (*Session, error) {
-	return s.load(ctx, s, name)
+	return s.load(ctx, s.owner(), name)
+}
+
+func (s *ServerStore) owner() Store {
+	if s.Owner != nil {
+		return s.Owner
+	}
+	return s
 }
 
 // Save writes the session's record and sets its ID cookie. See Store and

@@ -54,10 +54,8 @@ var ErrContextTimeoutDisabled = errors.New("sessions: the Redis client ignores c
 
 // Store is a sessions.Store that keeps session values in Redis and a
 // signed, encrypted ID in the cookie. It embeds *sessions.ServerStore, whose
-// Get, New, Save, Options, Codecs and BrowserSessionTTL it promotes: the
-// sessions it returns report that *sessions.ServerStore as their Store(),
-// not the *Store (an external module cannot hand the ServerStore another
-// owner).
+// Get, New, Save, Options, Codecs and BrowserSessionTTL it promotes; the
+// sessions it returns report the *Store as their Store().
 //
 // # Records
 //
@@ -155,6 +153,7 @@ func New(client redis.UniversalClient, keyPairs ...[]byte) *Store {
 		client:    client,
 	}
 	s.ServerStore = sessions.NewServerStore(&backend{store: s}, keyPairs...)
+	s.Owner = s
 	return s
 }
 
