@@ -89,7 +89,7 @@ func (s *CookieStore) New(ctx *fasthttp.RequestCtx, name string) (*Session, erro
 	}
 	if d := timeoutDeadline(session, saved); !d.IsZero() && !s.now().Before(d) {
 		clear(session.Values)
-		*session.Options = opts
+		*session.Options = *s.Options
 		session.created = 0
 		return session, fmt.Errorf("%w: session %q: idle timeout or absolute lifetime passed at %v",
 			ErrCookieExpired, name, d.UTC().Format(time.RFC3339))

@@ -42,6 +42,13 @@ type Options struct {
 	// MaxAge < 0 deletes the session now: Save sends a cookie with
 	// Max-Age=0 and an Expires in the past, and server-side stores remove
 	// the record.
+	//
+	// A store's MaxAge method also sets its codecs' MaxAge (as in
+	// gorilla/sessions), which rejects any cookie or record signed longer
+	// ago than that: the store's MaxAge is the upper bound of every
+	// session's lifetime. Give the store the longest MaxAge any session may
+	// have (the default, 30 days, suits "remember me") and shorter ones, or
+	// 0, to the sessions that need them.
 	MaxAge int
 
 	// Secure restricts the cookie to HTTPS. Required by names that start

@@ -193,7 +193,7 @@ func (s *ServerStore) load(ctx *fasthttp.RequestCtx, owner Store, name string) (
 	}
 	if !now.Before(expires) {
 		clear(session.Values)
-		*session.Options = opts
+		*session.Options = *s.Options
 		session.created = 0
 		return session, nil
 	}
