@@ -798,10 +798,9 @@ func TestSameSiteNone(t *testing.T) {
 // (a cross-site subrequest) and through a link (a cross-site top-level
 // navigation). doc.go and options.go: Lax keeps the cookie off cross-site
 // subrequests and still sends it on top-level navigations; SameSite=None
-// lifts the SameSite
-// restriction. Whether Chromium then sends the None cookie in a third-party
-// iframe depends on its third-party cookie settings, not on this package:
-// the test logs what it did.
+// lifts the SameSite restriction. Whether Chromium then sends the None
+// cookie in a third-party iframe depends on its third-party cookie
+// settings, not on this package: the test logs what it did.
 func TestCrossSiteFrame(t *testing.T) {
 	ctx := testContext(t)
 	lax, none := startApp(t), startApp(t, "-samesite-none")
