@@ -78,9 +78,11 @@
 //
 // They differ from gorilla/sessions v1.4.0, whose CookieStore defaults to
 // SameSite=None with Secure and no HttpOnly. Browsers refuse a Secure
-// cookie set over plain HTTP (except from localhost), so that default
-// silently broke sessions on plain-HTTP development servers and test
-// setups; SameSite=None also sends the cookie on every cross-site request.
+// cookie set over plain HTTP (except from localhost and 127.0.0.1), so
+// that default silently broke sessions on plain-HTTP development servers
+// and test setups; SameSite=None also offers the cookie to every cross-site
+// request (browsers that block third-party cookies, as a fresh Chromium
+// profile does, withhold it from cross-site frames and fetches anyway).
 // Lax without Secure works over plain HTTP and keeps the cookie off
 // cross-site subrequests and form POSTs. In production over HTTPS set
 // Secure as well:

@@ -137,10 +137,12 @@ func decodeKey(s string) ([]byte, error) {
 // production over HTTPS also set store.Options.Secure = true.
 //
 // With sameSiteNone the cookie is sent with SameSite=None and Secure, so
-// that it also accompanies cross-site requests (an iframe, a fetch from
-// another origin). Browsers accept a Secure cookie only over HTTPS or from
-// localhost: with this flag, open http://localhost:8080 (or serve HTTPS),
-// not a LAN address, or the browser silently drops the cookie.
+// that it may also accompany cross-site requests (an iframe, a fetch from
+// another origin) where the browser allows third-party cookies; a fresh
+// Chromium profile does not. Browsers accept a Secure cookie only over
+// HTTPS or from localhost: with this flag, open http://localhost:8080 or
+// http://127.0.0.1:8080 (or serve HTTPS), not a LAN address, or the browser
+// silently drops the cookie (the e2e/browser test checks all three).
 func newStore(hashKey, blockKey []byte, sameSiteNone bool) *sessions.CookieStore {
 	var store *sessions.CookieStore
 	if blockKey != nil {
