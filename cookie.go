@@ -49,10 +49,11 @@ type CookieStore struct {
 // SameSite=Lax, without Secure (set Secure in production over HTTPS).
 func NewCookieStore(keyPairs ...[]byte) *CookieStore {
 	s := &CookieStore{
-		Codecs:  codecsFromPairs(keyPairs),
+		Codecs:  CodecsFromPairs(keyPairs...),
 		Options: defaultOptions(),
 	}
 	s.MaxAge(s.Options.MaxAge)
+	setCodecsClock(s.Codecs, s.now)
 	return s
 }
 

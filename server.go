@@ -73,11 +73,12 @@ type ServerStore struct {
 // "/", MaxAge 30 days, HttpOnly, SameSite=Lax.
 func NewServerStore(backend Backend, keyPairs ...[]byte) *ServerStore {
 	s := &ServerStore{
-		Codecs:  codecsFromPairs(keyPairs),
+		Codecs:  CodecsFromPairs(keyPairs...),
 		Options: defaultOptions(),
 		Backend: backend,
 	}
 	s.MaxAge(s.Options.MaxAge)
+	setCodecsClock(s.Codecs, s.now)
 	return s
 }
 

@@ -168,9 +168,9 @@ func (e *env) handle(ctx *fasthttp.RequestCtx) {
 		s.Values["uint8"] = uint8(200)
 		s.Values["float64"] = 2.5
 		s.Values["bool"] = true
-		s.Values["bytes"] = []byte{0, 1, 2}
+		s.Values["bytes"] = []byte("abc")
 		s.Values["time"] = time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)
-		s.Values[7] = "int key"
+		s.Values[7] = "int-key"
 	case "/flash":
 		s.AddFlash(string(ctx.QueryArgs().Peek("m")))
 	case "/flashes":
@@ -192,10 +192,14 @@ func (e *env) handle(ctx *fasthttp.RequestCtx) {
 func render(values map[any]any) string {
 	parts := make([]string, 0, len(values))
 	for k, v := range values {
-		if t, ok := v.(time.Time); ok {
-			v = t.UTC().Format(time.RFC3339)
+		typ := fmt.Sprintf("%T", v)
+		switch x := v.(type) {
+		case time.Time:
+			v = x.UTC().Format(time.RFC3339)
+		case []byte:
+			v = fmt.Sprintf("%x", x)
 		}
-		parts = append(parts, fmt.Sprintf("%v:%T=%v", k, v, v))
+		parts = append(parts, fmt.Sprintf("%v:%s=%v", k, typ, v))
 	}
 	sortStrings(parts)
 	return "{" + strings.Join(parts, ",") + "}"

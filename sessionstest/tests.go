@@ -18,7 +18,7 @@ func testRoundTrip(e *env) {
 		e.t.Fatal("sessions.Save saved a new, empty session")
 	}
 	e.get(c, "/setmany", "new=true", "save=nil")
-	want := "{7:string=int key,bool:bool=true,bytes:[]uint8=[0 1 2],float64:float64=2.5,int64:int64=-7,int:int=42,string:string=text,time:string=2026-11-21T12:00:00Z,uint8:uint8=200}"
+	want := "{7:string=int-key,bool:bool=true,bytes:[]uint8=616263,float64:float64=2.5,int64:int64=-7,int:int=42,string:string=text,time:time.Time=2026-11-21T12:00:00Z,uint8:uint8=200}"
 	e.get(c, "/", "new=false", "values="+want)
 	e.get(c, "/set?user=alice", "values="+strings.Replace(want, "uint8=200}", "uint8=200,user:string=alice}", 1))
 }
@@ -437,8 +437,9 @@ func testExpiry(e *env) {
 	}
 	// Browser-session records are bounded too.
 	c2 := e.client()
-	e.get(c2, "/browser")
-	e.get(c2, "/set?b=1", "new=false")
+	e.get(c2, "/set?b=1", "new=true")
+	e.get(c2, "/browser", "new=false")
+	e.get(c2, "/", "new=false", "values={b:string=1}")
 	e.clock.Advance(sessions.DefaultBrowserSessionTTL + time.Minute)
 	e.get(c2, "/", "new=true", "values={}")
 }
