@@ -488,7 +488,11 @@ func runHostile(t *testing.T, ts *testServer, st *testStore, root string, result
 			t.Fatal(err)
 		}
 		for _, e := range entries {
-			if id, ok := strings.CutPrefix(e.Name(), filePrefix); !ok || !ValidID(id) || !e.Type().IsRegular() {
+			name := e.Name()
+			if rest, ok := strings.CutPrefix(name, tempPrefix); ok && len(rest) > IDLength && rest[IDLength] == '-' {
+				name = filePrefix + rest[:IDLength] // a partner file (see fileBackend.write)
+			}
+			if id, ok := strings.CutPrefix(name, filePrefix); !ok || !ValidID(id) || !e.Type().IsRegular() {
 				t.Errorf("the store's folder holds %q", e.Name())
 			}
 		}
