@@ -3,8 +3,10 @@
 // It is a port of github.com/gorilla/sessions to github.com/valyala/fasthttp:
 // the same stores, Session, Options, flashes and key rotation, with a
 // *fasthttp.RequestCtx in place of the *http.Request and http.ResponseWriter.
-// Cookies are signed, and optionally encrypted, by
-// github.com/gorilla/securecookie, as in gorilla/sessions.
+// Cookies are signed, and optionally encrypted, in the format of
+// github.com/gorilla/securecookie, by Codec, a faster implementation of it;
+// values are serialized by CompactSerializer, a compact binary format that
+// also reads the gob data gorilla/sessions writes.
 //
 // # Quick start
 //
@@ -189,11 +191,16 @@
 //	Options.SameSite http.SameSite          Options.SameSite fasthttp.CookieSameSite
 //
 // Check the defaults (see Options above): code that relied on gorilla's
-// Secure default should set Secure explicitly. Cookies interoperate with a
-// gorilla/sessions application (both ways) when the cookie name and the
-// key pairs, in the same order, are the same and custom types are
-// registered with gob.Register under the same names; FilesystemStore reads
-// and writes gorilla's session files.
+// Secure default should set Secure explicitly. This package reads the
+// cookies and session files of a gorilla/sessions application with the same
+// cookie name and key pairs, in the same order; for gorilla to read what
+// this package writes, select gob on every codec:
+//
+//	for _, c := range store.Codecs {
+//		c.(*sessions.Codec).SetSerializer(securecookie.GobEncoder{})
+//	}
+//
+// Custom types need gob.Register under the same names on both sides.
 //
 // # Porting from clevergo/sessions
 //
