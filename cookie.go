@@ -74,25 +74,20 @@ func (s *CookieStore) Get(ctx *fasthttp.RequestCtx, name string) (*Session, erro
 // New decodes the session named name from the request's cookie, or returns
 // a new session when there is no valid cookie. See Store for the contract.
 func (s *CookieStore) New(ctx *fasthttp.RequestCtx, name string) (*Session, error) {
-	session := NewSession(s, name)
-	opts := *s.Options
-	session.Options = &opts
+	session := newStoreSession(s, name, s.Options)
 	if !validName(name) {
-		return session, fmt.Errorf("%w: %q is not an HTTP token", ErrInvalidName, name)
+		return session.afresh(s.Options), fmt.Errorf("%w: %q is not an HTTP token", ErrInvalidName, name)
 	}
 	value := ctx.Request.Header.Cookie(name)
 	if len(value) == 0 {
-		return session, nil
+		return session.afresh(s.Options), nil
 	}
 	saved, err := decodeValues(s.Codecs, value, session)
 	if err != nil {
-		return session, fmt.Errorf("sessions: session %q: %w", name, err)
+		return session.afresh(s.Options), fmt.Errorf("sessions: session %q: %w", name, err)
 	}
 	if d := timeoutDeadline(session, saved); !d.IsZero() && !s.now().Before(d) {
-		clear(session.Values)
-		*session.Options = *s.Options
-		session.created = 0
-		return session, fmt.Errorf("%w: session %q: idle timeout or absolute lifetime passed at %v",
+		return session.afresh(s.Options), fmt.Errorf("%w: session %q: idle timeout or absolute lifetime passed at %v",
 			ErrCookieExpired, name, d.UTC().Format(time.RFC3339))
 	}
 	session.IsNew = false

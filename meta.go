@@ -107,12 +107,15 @@ func encodeValues(codecs []securecookie.Codec, dst []byte, session *Session, opt
 }
 
 // decodeValues decodes data into session's values and settings and returns
-// when they were saved (Unix seconds). On error the values are left empty.
+// when they were saved (Unix seconds). On error the caller must call
+// session.afresh: the values may be partly decoded.
 func decodeValues(codecs []securecookie.Codec, data []byte, session *Session) (int64, error) {
 	saved, err := decodeAny(codecs, session.name, data, &session.Values)
 	if err != nil {
-		clear(session.Values)
 		return 0, err
+	}
+	if session.Values == nil {
+		session.Values = make(map[any]any)
 	}
 	takeMeta(session)
 	return saved, nil

@@ -153,36 +153,34 @@ func (s *ServerStore) recordTTL(session *Session, o *Options, now time.Time) tim
 // load implements New for owner, the store the session reports as its own
 // (a FilesystemStore or MemoryStore embedding s, or s itself).
 func (s *ServerStore) load(ctx *fasthttp.RequestCtx, owner Store, name string) (*Session, error) {
-	session := NewSession(owner, name)
-	opts := *s.Options
-	session.Options = &opts
+	session := newStoreSession(owner, name, s.Options)
 	if !validName(name) {
-		return session, fmt.Errorf("%w: %q is not an HTTP token", ErrInvalidName, name)
+		return session.afresh(s.Options), fmt.Errorf("%w: %q is not an HTTP token", ErrInvalidName, name)
 	}
 	cookie := ctx.Request.Header.Cookie(name)
 	if len(cookie) == 0 {
-		return session, nil
+		return session.afresh(s.Options), nil
 	}
 	var id string
 	if _, err := decodeAny(s.Codecs, name, cookie, &id); err != nil {
-		return session, fmt.Errorf("sessions: session %q: %w", name, err)
+		return session.afresh(s.Options), fmt.Errorf("sessions: session %q: %w", name, err)
 	}
 	if !ValidID(id) {
-		return session, fmt.Errorf("%w: session %q: the cookie holds no valid session ID", ErrCookieInvalid, name)
+		return session.afresh(s.Options), fmt.Errorf("%w: session %q: the cookie holds no valid session ID", ErrCookieInvalid, name)
 	}
 	data, expires, err := s.Backend.Load(ctx, id)
 	if errors.Is(err, ErrRecordNotFound) {
-		return session, nil // logged out, renewed or expired: start afresh
+		return session.afresh(s.Options), nil // logged out, renewed or expired: start afresh
 	}
 	if err != nil {
-		return session, fmt.Errorf("sessions: session %q: loading record: %w", name, err)
+		return session.afresh(s.Options), fmt.Errorf("sessions: session %q: loading record: %w", name, err)
 	}
 	saved, err := decodeValues(s.Codecs, data, session)
 	if err != nil {
 		if errors.Is(err, ErrCookieExpired) {
-			return session, nil
+			return session.afresh(s.Options), nil
 		}
-		return session, fmt.Errorf("sessions: session %q: record: %w", name, err)
+		return session.afresh(s.Options), fmt.Errorf("sessions: session %q: record: %w", name, err)
 	}
 	// The record's own lifetime, from its signed save time and the settings
 	// it was saved with, bounds what the backend reported.
@@ -193,10 +191,7 @@ func (s *ServerStore) load(ctx *fasthttp.RequestCtx, owner Store, name string) (
 		}
 	}
 	if !now.Before(expires) {
-		clear(session.Values)
-		*session.Options = *s.Options
-		session.created = 0
-		return session, nil
+		return session.afresh(s.Options), nil
 	}
 	session.ID = id
 	session.IsNew = false

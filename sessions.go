@@ -45,6 +45,10 @@ type Session struct {
 	// only for sessions with an absolute lifetime; 0 when unknown.
 	created int64
 
+	// opts holds the copy of the store's Options that the stores of this
+	// package point Options at, saving an allocation per request.
+	opts Options
+
 	// server is the bookkeeping of server-side stores (see ServerStore).
 	server serverState
 }
@@ -60,6 +64,29 @@ func NewSession(store Store, name string) *Session {
 		store:   store,
 		name:    name,
 	}
+}
+
+// newStoreSession returns a new session of store with a copy of opts and
+// nil Values: the caller decodes the values into it, or calls afresh.
+func newStoreSession(store Store, name string, opts *Options) *Session {
+	s := &Session{IsNew: true, store: store, name: name, opts: *opts}
+	s.Options = &s.opts
+	return s
+}
+
+// afresh makes s a new, empty session with a copy of opts, as a store
+// returns it when there is no usable cookie or record, and returns s.
+func (s *Session) afresh(opts *Options) *Session {
+	if s.Values == nil {
+		s.Values = make(map[any]any)
+	} else {
+		clear(s.Values)
+	}
+	s.opts = *opts
+	s.Options = &s.opts
+	s.created = 0
+	s.IsNew = true
+	return s
 }
 
 // Name returns the name of the session, which is the name of its cookie.

@@ -1,0 +1,34 @@
+//go:build !race
+
+package sessions
+
+import "testing"
+
+// TestRequestPathAllocs locks in the allocations of the reference request
+// (load a three-value session, increment a counter, save) on a reused
+// RequestCtx, straight from the store and through the Registry.
+func TestRequestPathAllocs(t *testing.T) {
+	for _, c := range []struct {
+		name   string
+		store  Store
+		direct bool
+		max    float64
+	}{
+		{"CookieStore", NewCookieStore(testHash, testBlock), true, 7},
+		{"CookieStore via Registry", NewCookieStore(testHash, testBlock), false, 7},
+		{"MemoryStore", NewMemoryStore(testHash, testBlock), true, 14},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			ctx, cookie, h := scenario(t, c.store, c.direct)
+			got := testing.AllocsPerRun(200, func() {
+				ctx.Response.Reset()
+				ctx.Request.Header.SetCookieBytesKV([]byte("session"), cookie)
+				h(ctx)
+				ctx.Request.ResetUserValues()
+			})
+			if got > c.max {
+				t.Errorf("%v allocations per request, want <= %v", got, c.max)
+			}
+		})
+	}
+}
