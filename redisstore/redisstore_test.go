@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/fasthttp-sessions/sessions"
+	"github.com/fasthttp-sessions/sessions/internal/redistest"
 	"github.com/fasthttp-sessions/sessions/internal/testsrv"
 	"github.com/fasthttp-sessions/sessions/redisstore"
 	"github.com/fasthttp-sessions/sessions/sessionstest"
@@ -39,11 +40,11 @@ func conformance(t *testing.T, client redis.UniversalClient) {
 }
 
 func TestConformance(t *testing.T) {
-	conformance(t, startRedis(t).client(t))
+	conformance(t, clientOf(t, redistest.Start(t)))
 }
 
 func TestConformanceCluster(t *testing.T) {
-	addrs := startCluster(t)
+	addrs := redistest.StartCluster(t)
 	client := redis.NewClusterClient(&redis.ClusterOptions{Addrs: addrs, ContextTimeoutEnabled: true})
 	t.Cleanup(func() { client.Close() })
 	conformance(t, client)
@@ -112,8 +113,8 @@ func startsWithSessions(t *testing.T, what string, err error) {
 }
 
 func TestBackend(t *testing.T) {
-	srv := startRedis(t)
-	client := srv.client(t)
+	srv := redistest.Start(t)
+	client := clientOf(t, srv)
 	store := redisstore.New(client, keys...)
 	store.KeyPrefix = "b:"
 	b := store.Backend
@@ -192,8 +193,8 @@ func TestBackend(t *testing.T) {
 }
 
 func TestTTL(t *testing.T) {
-	srv := startRedis(t)
-	client := srv.client(t)
+	srv := redistest.Start(t)
+	client := clientOf(t, srv)
 	ctx := context.Background()
 	store := redisstore.New(client, keys...)
 	store.KeyPrefix = "myapp:"
@@ -299,10 +300,10 @@ func app(store *redisstore.Store) fasthttp.RequestHandler {
 }
 
 func TestTwoInstances(t *testing.T) {
-	srv := startRedis(t)
+	srv := redistest.Start(t)
 	// Two application instances: each its own client, store and server.
-	a := testsrv.New(t, app(redisstore.New(srv.client(t), keys...)))
-	b := testsrv.New(t, app(redisstore.New(srv.client(t), keys...)))
+	a := testsrv.New(t, app(redisstore.New(clientOf(t, srv), keys...)))
+	b := testsrv.New(t, app(redisstore.New(clientOf(t, srv), keys...)))
 
 	ca := a.NewClient(1)
 	_, body := ca.Get("/set?user=alice")
@@ -331,8 +332,8 @@ func TestTwoInstances(t *testing.T) {
 }
 
 func TestSessionOwner(t *testing.T) {
-	srv := startRedis(t)
-	store := redisstore.New(srv.client(t), keys...)
+	srv := redistest.Start(t)
+	store := redisstore.New(clientOf(t, srv), keys...)
 	x := do(store, "", nil)
 	if x.session.Store() != sessions.Store(store) {
 		t.Errorf("Store() = %T", x.session.Store())
@@ -383,7 +384,7 @@ func TestCheckClient(t *testing.T) {
 // fail cleanly, restarts it and checks that the data and the client are
 // back.
 func TestRedisRestart(t *testing.T) {
-	srv := startRedis(t, "--appendonly", "yes", "--appendfsync", "always")
+	srv := redistest.Start(t, "--appendonly", "yes", "--appendfsync", "always")
 	client := redis.NewClient(&redis.Options{
 		Addr:                  srv.Addr(),
 		DialTimeout:           200 * time.Millisecond,
@@ -403,7 +404,7 @@ func TestRedisRestart(t *testing.T) {
 		cookies = append(cookies, x.cookie)
 	}
 
-	srv.stop()
+	srv.Stop()
 	for i, cookie := range append(cookies, "") {
 		start := time.Now()
 		x := do(store, cookie, set("m", i))
@@ -437,7 +438,7 @@ func TestRedisRestart(t *testing.T) {
 		}
 	}
 
-	srv.restart()
+	srv.Restart()
 	// The same client reconnects by itself (go-redis probes about once a
 	// second once its breaker has opened).
 	deadline := time.Now().Add(10 * time.Second)
@@ -482,19 +483,19 @@ func wrapsClientError(err error) bool {
 // TestRedisHung freezes Redis (SIGSTOP): with ContextTimeoutEnabled the
 // store's Timeout bounds the request.
 func TestRedisHung(t *testing.T) {
-	srv := startRedis(t)
-	client := srv.client(t) // ContextTimeoutEnabled: true
+	srv := redistest.Start(t)
+	client := clientOf(t, srv) // ContextTimeoutEnabled: true
 	store := redisstore.New(client, keys...)
 	store.Timeout = 300 * time.Millisecond
 	x := do(store, "", set("a", 1))
 	if x.saveErr != nil {
 		t.Fatal(x.saveErr)
 	}
-	srv.signal(syscall.SIGSTOP)
+	srv.Signal(syscall.SIGSTOP)
 	start := time.Now()
 	y := do(store, x.cookie, nil)
 	elapsed := time.Since(start)
-	srv.signal(syscall.SIGCONT)
+	srv.Signal(syscall.SIGCONT)
 	t.Logf("Redis frozen: %v\n\tGet: %v\n\tSave: %v", elapsed.Round(time.Millisecond), y.getErr, y.saveErr)
 	if y.getErr == nil || y.saveErr == nil || !y.session.IsNew {
 		t.Fatalf("with Redis frozen: get=%v save=%v new=%v", y.getErr, y.saveErr, y.session.IsNew)
@@ -522,8 +523,8 @@ func TestRedisHung(t *testing.T) {
 // BenchmarkGetSave loads and saves the reference session (three values)
 // from a standalone local Redis: one GET+PTTL pipeline and one SET XX.
 func BenchmarkGetSave(b *testing.B) {
-	srv := startRedis(b)
-	client := srv.client(b)
+	srv := redistest.Start(b)
+	client := clientOf(b, srv)
 	store := redisstore.New(client, keys...)
 	x := do(store, "", func(s *sessions.Session) {
 		s.Values["user_id"] = "12345"

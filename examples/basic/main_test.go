@@ -9,184 +9,24 @@ import (
 	"net"
 	"runtime"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/fasthttp-sessions/sessions"
+	"github.com/fasthttp-sessions/sessions/internal/exampletest"
 	"github.com/valyala/fasthttp"
 )
 
-var (
-	testHash  = bytes.Repeat([]byte{0x42}, 32)
-	testBlock = bytes.Repeat([]byte{0x24}, 32)
-)
-
-// syncBuffer is a log destination that tests can read while the server
-// writes to it.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-// countingListener counts the connections it accepts.
-type countingListener struct {
-	net.Listener
-	accepted atomic.Int64
-}
-
-func (l *countingListener) Accept() (net.Conn, error) {
-	c, err := l.Listener.Accept()
-	if err == nil {
-		l.accepted.Add(1)
-	}
-	return c, err
-}
-
-// testServer is the application served by serve on a real loopback
-// listener.
-type testServer struct {
-	t   *testing.T
-	ln  *countingListener
-	log *syncBuffer
-}
-
-func startServer(t *testing.T, store *sessions.CookieStore) *testServer {
+// startServer serves the application with store on a real loopback
+// listener until the test ends.
+func startServer(t *testing.T, store *sessions.CookieStore) *exampletest.Server {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := &testServer{t: t, ln: &countingListener{Listener: l}, log: new(syncBuffer)}
-	logger := log.New(ts.log, "", 0)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- serve(ctx, ts.ln, newApp(store, logger), logger) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("serve: %v", err)
-			}
-		case <-time.After(15 * time.Second):
-			t.Error("serve did not return after its context was cancelled")
-		}
+	ts := exampletest.NewServer(t)
+	logger := log.New(ts.Log, "", 0)
+	ts.StartContext(func(ctx context.Context, ln net.Listener) error {
+		return serve(ctx, ln, newApp(store, logger), logger)
 	})
 	return ts
-}
-
-// browser is one user agent: a keep-alive client (one connection at most)
-// with its own cookie jar.
-type browser struct {
-	t   *testing.T
-	hc  *fasthttp.HostClient
-	jar map[string]string
-}
-
-func (ts *testServer) browser() *browser {
-	b := &browser{
-		t:   ts.t,
-		hc:  &fasthttp.HostClient{Addr: ts.ln.Addr().String(), MaxConns: 1},
-		jar: map[string]string{},
-	}
-	ts.t.Cleanup(b.hc.CloseIdleConnections)
-	return b
-}
-
-// response is what a test looks at in a response.
-type response struct {
-	status    int
-	body      string
-	location  string
-	setCookie string // the raw Set-Cookie of the session cookie, or ""
-}
-
-// do sends a request with the jar's cookies and keeps the cookies of the
-// response, as a browser does: a cookie with Max-Age=0 is deleted. form,
-// when not empty, is sent as an urlencoded POST body.
-func (b *browser) do(method, path, form string) response {
-	b.t.Helper()
-	req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
-	defer fasthttp.ReleaseRequest(req)
-	defer fasthttp.ReleaseResponse(resp)
-	req.Header.SetMethod(method)
-	req.SetRequestURI("http://" + b.hc.Addr + path)
-	if form != "" {
-		req.Header.SetContentType("application/x-www-form-urlencoded")
-		req.SetBodyString(form)
-	}
-	for k, v := range b.jar {
-		req.Header.SetCookie(k, v)
-	}
-	if err := b.hc.DoTimeout(req, resp, 10*time.Second); err != nil {
-		b.t.Fatalf("%s %s: %v", method, path, err)
-	}
-	r := response{
-		status:   resp.StatusCode(),
-		body:     string(resp.Body()),
-		location: string(resp.Header.Peek(fasthttp.HeaderLocation)),
-	}
-	for k, v := range resp.Header.Cookies() {
-		ck := fasthttp.AcquireCookie()
-		if err := ck.ParseBytes(v); err != nil {
-			b.t.Fatalf("%s %s: bad Set-Cookie %q: %v", method, path, v, err)
-		}
-		if string(k) == sessionName {
-			r.setCookie = string(v)
-		}
-		if bytes.Contains(bytes.ToLower(v), []byte("max-age=0")) || len(ck.Value()) == 0 {
-			delete(b.jar, string(k))
-		} else {
-			b.jar[string(k)] = string(ck.Value())
-		}
-		fasthttp.ReleaseCookie(ck)
-	}
-	return r
-}
-
-func (b *browser) get(path string) response {
-	b.t.Helper()
-	return b.do(fasthttp.MethodGet, path, "")
-}
-
-// expectRedirectHome checks a 303 to "/".
-func expectRedirectHome(t *testing.T, what string, r response) {
-	t.Helper()
-	if r.status != fasthttp.StatusSeeOther || r.location != "/" {
-		t.Fatalf("%s: %d Location %q, want 303 to /; body %q", what, r.status, r.location, r.body)
-	}
-}
-
-func contains(t *testing.T, what, got string, wants ...string) {
-	t.Helper()
-	for _, w := range wants {
-		if !strings.Contains(got, w) {
-			t.Errorf("%s: %q does not contain %q", what, got, w)
-		}
-	}
-}
-
-func lacks(t *testing.T, what, got string, unwanted ...string) {
-	t.Helper()
-	for _, w := range unwanted {
-		if strings.Contains(got, w) {
-			t.Errorf("%s: %q contains %q", what, got, w)
-		}
-	}
 }
 
 const (
@@ -197,131 +37,131 @@ const (
 func loggedInAs(name string) string { return `Logged in as <strong id="user">` + name + `</strong>` }
 
 func TestLoginFlashLogout(t *testing.T) {
-	ts := startServer(t, newStore(testHash, testBlock, false))
-	b := ts.browser()
+	ts := startServer(t, newStore(exampletest.HashKey, exampletest.BlockKey, false))
+	b := exampletest.NewAgent(t, sessionName)
 
-	r := b.get("/")
-	if r.status != 200 || r.setCookie != "" {
-		t.Fatalf("first visit: %d, Set-Cookie %q", r.status, r.setCookie)
+	r := b.Get(ts, "/")
+	if r.Status != 200 || r.SetCookie != "" {
+		t.Fatalf("first visit: %d, Set-Cookie %q", r.Status, r.SetCookie)
 	}
-	contains(t, "first visit", r.body, notLoggedIn, `<form method="post" action="/login">`)
+	exampletest.Contains(t, "first visit", r.Body, notLoggedIn, `<form method="post" action="/login">`)
 
-	r = b.get("/login?user=alice")
-	expectRedirectHome(t, "login", r)
-	contains(t, "login cookie", r.setCookie, "session=", "; Path=/", "; HttpOnly", "; SameSite=Lax")
-	lacks(t, "login cookie without remember me", r.setCookie, "Max-Age", "Expires", "Secure")
+	r = b.Get(ts, "/login?user=alice")
+	exampletest.ExpectRedirectHome(t, "login", r)
+	exampletest.Contains(t, "login cookie", r.SetCookie, "session=", "; Path=/", "; HttpOnly", "; SameSite=Lax")
+	exampletest.Lacks(t, "login cookie without remember me", r.SetCookie, "Max-Age", "Expires", "Secure")
 
 	// The flash is shown on the first page load only; the user on both.
-	r = b.get("/")
-	contains(t, "page after login", r.body, loggedInAs("alice"), `<p class="flash">Welcome, alice!</p>`)
+	r = b.Get(ts, "/")
+	exampletest.Contains(t, "page after login", r.Body, loggedInAs("alice"), `<p class="flash">Welcome, alice!</p>`)
 	// Consuming the flash saves the session again: still a browser-session
 	// cookie, although the store's default MaxAge is 30 days.
-	contains(t, "cookie after reading the flash", r.setCookie, "; Path=/", "; HttpOnly", "; SameSite=Lax")
-	lacks(t, "cookie after reading the flash", r.setCookie, "Max-Age", "Expires")
+	exampletest.Contains(t, "cookie after reading the flash", r.SetCookie, "; Path=/", "; HttpOnly", "; SameSite=Lax")
+	exampletest.Lacks(t, "cookie after reading the flash", r.SetCookie, "Max-Age", "Expires")
 
-	r = b.get("/")
-	contains(t, "second page", r.body, loggedInAs("alice"))
-	lacks(t, "second page", r.body, flashClass, "Welcome")
-	if r.setCookie != "" {
-		t.Errorf("a page without flashes set a cookie: %q", r.setCookie)
+	r = b.Get(ts, "/")
+	exampletest.Contains(t, "second page", r.Body, loggedInAs("alice"))
+	exampletest.Lacks(t, "second page", r.Body, flashClass, "Welcome")
+	if r.SetCookie != "" {
+		t.Errorf("a page without flashes set a cookie: %q", r.SetCookie)
 	}
 
-	r = b.get("/logout")
-	expectRedirectHome(t, "logout", r)
-	contains(t, "logout cookie", r.setCookie, "session=;", "Max-Age=0", "Expires=Thu, 01 Jan 1970 00:00:01 GMT", "; Path=/")
-	if len(b.jar) != 0 {
-		t.Fatalf("jar after logout: %v", b.jar)
+	r = b.Get(ts, "/logout")
+	exampletest.ExpectRedirectHome(t, "logout", r)
+	exampletest.Contains(t, "logout cookie", r.SetCookie, "session=;", "Max-Age=0", "Expires=Thu, 01 Jan 1970 00:00:01 GMT", "; Path=/")
+	if len(b.Jar) != 0 {
+		t.Fatalf("jar after logout: %v", b.Jar)
 	}
 
-	r = b.get("/")
-	contains(t, "page after logout", r.body, notLoggedIn)
-	lacks(t, "page after logout", r.body, flashClass, "alice")
+	r = b.Get(ts, "/")
+	exampletest.Contains(t, "page after logout", r.Body, notLoggedIn)
+	exampletest.Lacks(t, "page after logout", r.Body, flashClass, "alice")
 
-	if n := ts.ln.accepted.Load(); n != 1 {
+	if n := ts.Listener.Accepted(); n != 1 {
 		t.Errorf("the server accepted %d connections, want 1 keep-alive connection", n)
 	}
-	if log := ts.log.String(); log != "" {
+	if log := ts.Log.String(); log != "" {
 		t.Errorf("unexpected log: %s", log)
 	}
 }
 
 func TestRememberMe(t *testing.T) {
-	ts := startServer(t, newStore(testHash, testBlock, false))
-	b := ts.browser()
+	ts := startServer(t, newStore(exampletest.HashKey, exampletest.BlockKey, false))
+	b := exampletest.NewAgent(t, sessionName)
 
 	// The form on / posts user and remember=1.
-	r := b.do(fasthttp.MethodPost, "/login", "user=bob&remember=1")
-	expectRedirectHome(t, "login", r)
-	contains(t, "remembered cookie", r.setCookie, "; Max-Age=2592000", "; Expires=", "; HttpOnly", "; SameSite=Lax", "; Path=/")
+	r := b.Do(ts, fasthttp.MethodPost, "/login", "user=bob&remember=1")
+	exampletest.ExpectRedirectHome(t, "login", r)
+	exampletest.Contains(t, "remembered cookie", r.SetCookie, "; Max-Age=2592000", "; Expires=", "; HttpOnly", "; SameSite=Lax", "; Path=/")
 
 	// Saved again when the flash is read: the choice is kept.
-	r = b.get("/")
-	contains(t, "page", r.body, loggedInAs("bob"), "Welcome, bob!")
-	contains(t, "cookie after reading the flash", r.setCookie, "; Max-Age=2592000")
+	r = b.Get(ts, "/")
+	exampletest.Contains(t, "page", r.Body, loggedInAs("bob"), "Welcome, bob!")
+	exampletest.Contains(t, "cookie after reading the flash", r.SetCookie, "; Max-Age=2592000")
 
 	// Logging in again without remember me goes back to a browser-session
 	// cookie.
-	r = b.do(fasthttp.MethodPost, "/login", "user=bob")
-	expectRedirectHome(t, "login again", r)
-	lacks(t, "cookie without remember me", r.setCookie, "Max-Age", "Expires")
+	r = b.Do(ts, fasthttp.MethodPost, "/login", "user=bob")
+	exampletest.ExpectRedirectHome(t, "login again", r)
+	exampletest.Lacks(t, "cookie without remember me", r.SetCookie, "Max-Age", "Expires")
 }
 
 func TestHostileNameIsEscaped(t *testing.T) {
-	ts := startServer(t, newStore(testHash, testBlock, false))
-	b := ts.browser()
-	r := b.do(fasthttp.MethodPost, "/login", "user=%3Cscript%3Ealert(1)%3C%2Fscript%3E")
-	expectRedirectHome(t, "login", r)
-	r = b.get("/")
+	ts := startServer(t, newStore(exampletest.HashKey, exampletest.BlockKey, false))
+	b := exampletest.NewAgent(t, sessionName)
+	r := b.Do(ts, fasthttp.MethodPost, "/login", "user=%3Cscript%3Ealert(1)%3C%2Fscript%3E")
+	exampletest.ExpectRedirectHome(t, "login", r)
+	r = b.Get(ts, "/")
 	const escaped = "&lt;script&gt;alert(1)&lt;/script&gt;"
-	contains(t, "page", r.body, loggedInAs(escaped), "Welcome, "+escaped+"!")
-	lacks(t, "page", r.body, "<script>", "</script>")
+	exampletest.Contains(t, "page", r.Body, loggedInAs(escaped), "Welcome, "+escaped+"!")
+	exampletest.Lacks(t, "page", r.Body, "<script>", "</script>")
 }
 
 func TestSameSiteNone(t *testing.T) {
-	ts := startServer(t, newStore(testHash, testBlock, true))
-	b := ts.browser()
-	r := b.get("/login?user=carol")
-	expectRedirectHome(t, "login", r)
-	contains(t, "cookie", r.setCookie, "; SameSite=None", "; Secure", "; HttpOnly", "; Path=/")
+	ts := startServer(t, newStore(exampletest.HashKey, exampletest.BlockKey, true))
+	b := exampletest.NewAgent(t, sessionName)
+	r := b.Get(ts, "/login?user=carol")
+	exampletest.ExpectRedirectHome(t, "login", r)
+	exampletest.Contains(t, "cookie", r.SetCookie, "; SameSite=None", "; Secure", "; HttpOnly", "; Path=/")
 }
 
 func TestSignedOnlyCookie(t *testing.T) {
-	ts := startServer(t, newStore(testHash, nil, false))
-	b := ts.browser()
-	b.get("/login?user=dave")
-	contains(t, "page", b.get("/").body, loggedInAs("dave"))
+	ts := startServer(t, newStore(exampletest.HashKey, nil, false))
+	b := exampletest.NewAgent(t, sessionName)
+	b.Get(ts, "/login?user=dave")
+	exampletest.Contains(t, "page", b.Get(ts, "/").Body, loggedInAs("dave"))
 }
 
 // TestCookieFromOtherKeys is a restart with new random keys: the old cookie
 // no longer decodes, the user is logged out, the cookie is deleted and the
 // error logged once.
 func TestCookieFromOtherKeys(t *testing.T) {
-	before := startServer(t, newStore(testHash, testBlock, false))
-	b := before.browser()
-	b.get("/login?user=erin")
-	cookie := b.jar[sessionName]
+	before := startServer(t, newStore(exampletest.HashKey, exampletest.BlockKey, false))
+	b := exampletest.NewAgent(t, sessionName)
+	b.Get(before, "/login?user=erin")
+	cookie := b.Jar[sessionName]
 	if cookie == "" {
 		t.Fatal("no cookie after login")
 	}
 
 	after := startServer(t, newStore(bytes.Repeat([]byte{1}, 32), bytes.Repeat([]byte{2}, 32), false))
-	b2 := after.browser()
-	b2.jar[sessionName] = cookie
-	r := b2.get("/")
-	contains(t, "page", r.body, notLoggedIn)
-	contains(t, "cookie", r.setCookie, "session=;", "Max-Age=0")
-	contains(t, "log", after.log.String(), "ignoring session cookie", "sessions: invalid cookie")
+	b2 := exampletest.NewAgent(t, sessionName)
+	b2.Jar[sessionName] = cookie
+	r := b2.Get(after, "/")
+	exampletest.Contains(t, "page", r.Body, notLoggedIn)
+	exampletest.Contains(t, "cookie", r.SetCookie, "session=;", "Max-Age=0")
+	exampletest.Contains(t, "log", after.Log.String(), "ignoring session cookie", "sessions: invalid cookie")
 
-	r = b2.get("/")
-	contains(t, "page", r.body, notLoggedIn)
-	if strings.Count(after.log.String(), "\n") != 1 {
-		t.Errorf("log: %q, want one line", after.log.String())
+	r = b2.Get(after, "/")
+	exampletest.Contains(t, "page", r.Body, notLoggedIn)
+	if strings.Count(after.Log.String(), "\n") != 1 {
+		t.Errorf("log: %q, want one line", after.Log.String())
 	}
 }
 
 func TestBadRequests(t *testing.T) {
-	ts := startServer(t, newStore(testHash, testBlock, false))
-	b := ts.browser()
+	ts := startServer(t, newStore(exampletest.HashKey, exampletest.BlockKey, false))
+	b := exampletest.NewAgent(t, sessionName)
 	for _, c := range []struct {
 		method, path, form string
 		status             int
@@ -334,12 +174,12 @@ func TestBadRequests(t *testing.T) {
 		{"POST", "/", "user=x", 405},
 		{"GET", "/nope", "", 404},
 	} {
-		if r := b.do(c.method, c.path, c.form); r.status != c.status || r.setCookie != "" {
-			t.Errorf("%s %s %q = %d (Set-Cookie %q), want %d and no cookie", c.method, c.path, c.form, r.status, r.setCookie, c.status)
+		if r := b.Do(ts, c.method, c.path, c.form); r.Status != c.status || r.SetCookie != "" {
+			t.Errorf("%s %s %q = %d (Set-Cookie %q), want %d and no cookie", c.method, c.path, c.form, r.Status, r.SetCookie, c.status)
 		}
 	}
-	if r := b.get("/login?user=" + strings.Repeat("x", maxUserLen)); r.status != fasthttp.StatusSeeOther {
-		t.Errorf("longest name: %d", r.status)
+	if r := b.Get(ts, "/login?user="+strings.Repeat("x", maxUserLen)); r.Status != fasthttp.StatusSeeOther {
+		t.Errorf("longest name: %d", r.Status)
 	}
 }
 
@@ -347,13 +187,13 @@ func TestBadRequests(t *testing.T) {
 // connection that stays open, cancels the context, and checks that run
 // returns and leaves no goroutine serving behind.
 func TestRunStopsOnCancel(t *testing.T) {
-	logs := new(syncBuffer)
+	logs := new(exampletest.LogBuffer)
 	logger := log.New(logs, "", 0)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, "127.0.0.1:0", newApp(newStore(testHash, testBlock, false), logger), logger)
+		done <- run(ctx, "127.0.0.1:0", newApp(newStore(exampletest.HashKey, exampletest.BlockKey, false), logger), logger)
 	}()
 
 	// run logs its address once it listens.
@@ -383,7 +223,7 @@ func TestRunStopsOnCancel(t *testing.T) {
 	case <-time.After(15 * time.Second):
 		t.Fatal("run did not return after its context was cancelled")
 	}
-	contains(t, "log", logs.String(), "shutting down")
+	exampletest.Contains(t, "log", logs.String(), "shutting down")
 	if _, _, err := hc.Get(nil, "http://"+addr+"/"); err == nil {
 		t.Error("the server still answers after run returned")
 	}
@@ -418,13 +258,13 @@ func TestRunListenError(t *testing.T) {
 	defer l.Close()
 	logger := log.New(io.Discard, "", 0)
 	// The address is taken: run fails at once instead of serving.
-	if err := run(context.Background(), l.Addr().String(), newApp(newStore(testHash, nil, false), logger), logger); err == nil {
+	if err := run(context.Background(), l.Addr().String(), newApp(newStore(exampletest.HashKey, nil, false), logger), logger); err == nil {
 		t.Fatal("run on a busy address returned nil")
 	}
 }
 
 func TestLoadKeys(t *testing.T) {
-	logs := new(syncBuffer)
+	logs := new(exampletest.LogBuffer)
 	logger := log.New(logs, "", 0)
 	hex32 := strings.Repeat("ab", 32)
 	b64_32 := base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{0xab}, 32))
@@ -457,7 +297,7 @@ func TestLoadKeys(t *testing.T) {
 				t.Fatalf("= %d-byte hash, %d-byte block, %v; want %d and %d", len(hash), len(block), err, c.hashLen, c.blockLen)
 			}
 			if c.wantLog != "" {
-				contains(t, "log", logs.String(), c.wantLog)
+				exampletest.Contains(t, "log", logs.String(), c.wantLog)
 			}
 		})
 	}

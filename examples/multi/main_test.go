@@ -9,19 +9,20 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/fasthttp-sessions/sessions/internal/exampletest"
 	"github.com/valyala/fasthttp"
 )
 
 // startServer serves the application on a real loopback listener, with its
 // session files in a temporary folder.
-func startServer(t *testing.T) (*testServer, string) {
+func startServer(t *testing.T) (*exampletest.Server, string) {
 	t.Helper()
-	ts := newTestServer(t)
+	ts := exampletest.NewServer(t)
 	dir := t.TempDir()
-	prefs, auth := newStores(dir, testHash, testBlock)
-	logger := log.New(ts.log, "", 0)
+	prefs, auth := newStores(dir, exampletest.HashKey, exampletest.BlockKey)
+	logger := log.New(ts.Log, "", 0)
 	srv := &fasthttp.Server{Handler: newApp(prefs, auth, logger), Logger: logger}
-	ts.start(func(ln net.Listener) error { return srv.Serve(ln) }, srv.Shutdown)
+	ts.Start(func(ln net.Listener) error { return srv.Serve(ln) }, srv.Shutdown)
 	return ts, dir
 }
 
@@ -37,94 +38,94 @@ func files(t *testing.T, dir string) int {
 
 func TestFlow(t *testing.T) {
 	ts, dir := startServer(t)
-	b := ts.browser()
+	b := ts.Browser()
 
-	r := b.get("/")
-	wantStatus(t, "anonymous /", r, http.StatusOK)
-	wantBody(t, "anonymous /", r, `<p id="user">not logged in</p>`, "Theme: light")
-	wantCookies(t, "anonymous /", r) // nothing changed, nothing saved
-	wantStatus(t, "anonymous /private", b.get("/private"), http.StatusUnauthorized)
+	r := b.Get("/")
+	exampletest.WantStatus(t, "anonymous /", r, http.StatusOK)
+	exampletest.WantBody(t, "anonymous /", r, `<p id="user">not logged in</p>`, "Theme: light")
+	exampletest.WantCookies(t, "anonymous /", r) // nothing changed, nothing saved
+	exampletest.WantStatus(t, "anonymous /private", b.Get("/private"), http.StatusUnauthorized)
 	if n := files(t, dir); n != 0 {
 		t.Errorf("%d session files for an anonymous visitor, want 0", n)
 	}
 
 	// The theme is a preference: only the prefs cookie is set.
-	r = b.get("/theme?set=dark")
-	wantRedirect(t, "/theme", r, "/")
-	wantCookies(t, "/theme", r, prefsName)
-	wantBody(t, "/ after /theme", b.get("/"), "Theme: dark")
+	r = b.Get("/theme?set=dark")
+	exampletest.WantRedirect(t, "/theme", r, "/")
+	exampletest.WantCookies(t, "/theme", r, prefsName)
+	exampletest.WantBody(t, "/ after /theme", b.Get("/"), "Theme: dark")
 
 	// Logging in touches both sessions; one sessions.Save sets both cookies.
-	r = b.get("/login?user=" + url.QueryEscape("<b>Ann</b>"))
-	wantRedirect(t, "/login", r, "/")
-	wantCookies(t, "/login", r, prefsName, authName)
-	if c := r.cookies[prefsName]; c.MaxAge != 365*24*3600 || !c.HttpOnly {
+	r = b.Get("/login?user=" + url.QueryEscape("<b>Ann</b>"))
+	exampletest.WantRedirect(t, "/login", r, "/")
+	exampletest.WantCookies(t, "/login", r, prefsName, authName)
+	if c := r.Cookies[prefsName]; c.MaxAge != 365*24*3600 || !c.HttpOnly {
 		t.Errorf("prefs cookie: MaxAge %d, HttpOnly %v; want a year, HttpOnly", c.MaxAge, c.HttpOnly)
 	}
-	if c := r.cookies[authName]; c.MaxAge != 24*3600 || !c.HttpOnly {
+	if c := r.Cookies[authName]; c.MaxAge != 24*3600 || !c.HttpOnly {
 		t.Errorf("auth cookie: MaxAge %d, HttpOnly %v; want a day, HttpOnly", c.MaxAge, c.HttpOnly)
 	}
 	if n := files(t, dir); n != 1 {
 		t.Errorf("%d session files after login, want 1", n)
 	}
-	annCookie := b.cookie(authName)
+	annCookie := b.Cookie(authName)
 
 	// The flash shows once; user input is escaped.
-	r = b.get("/")
-	wantStatus(t, "/ after login", r, http.StatusOK)
-	wantBody(t, "/ after login", r,
+	r = b.Get("/")
+	exampletest.WantStatus(t, "/ after login", r, http.StatusOK)
+	exampletest.WantBody(t, "/ after login", r,
 		`<p class="flash">Welcome, &lt;b&gt;Ann&lt;/b&gt;!</p>`,
 		`<strong id="user">&lt;b&gt;Ann&lt;/b&gt;</strong>`,
 		"Last login: &lt;b&gt;Ann&lt;/b&gt;",
 		"Theme: dark")
-	wantNoBody(t, "/ after login", r, "<b>Ann")
-	r = b.get("/")
-	wantNoBody(t, "second / after login", r, "Welcome")
-	wantBody(t, "second / after login", r, `<strong id="user">&lt;b&gt;Ann&lt;/b&gt;</strong>`)
-	wantCookies(t, "second / after login", r) // no flash read: nothing saved
+	exampletest.WantNoBody(t, "/ after login", r, "<b>Ann")
+	r = b.Get("/")
+	exampletest.WantNoBody(t, "second / after login", r, "Welcome")
+	exampletest.WantBody(t, "second / after login", r, `<strong id="user">&lt;b&gt;Ann&lt;/b&gt;</strong>`)
+	exampletest.WantCookies(t, "second / after login", r) // no flash read: nothing saved
 
-	r = b.get("/private")
-	wantStatus(t, "/private", r, http.StatusOK)
-	wantBody(t, "/private", r, "<title>private page of &lt;b&gt;Ann&lt;/b&gt;</title>", `class="dark"`)
+	r = b.Get("/private")
+	exampletest.WantStatus(t, "/private", r, http.StatusOK)
+	exampletest.WantBody(t, "/private", r, "<title>private page of &lt;b&gt;Ann&lt;/b&gt;</title>", `class="dark"`)
 
 	// A second login renews the auth ID: the old cookie finds nothing.
-	r = b.get("/login?user=Bob")
-	wantRedirect(t, "second /login", r, "/")
-	bobCookie := b.cookie(authName)
+	r = b.Get("/login?user=Bob")
+	exampletest.WantRedirect(t, "second /login", r, "/")
+	bobCookie := b.Cookie(authName)
 	if bobCookie == "" || bobCookie == annCookie {
 		t.Fatalf("the auth cookie was not renewed on login")
 	}
 	if n := files(t, dir); n != 1 {
 		t.Errorf("%d session files after a renewed login, want 1", n)
 	}
-	thief := ts.browser()
-	thief.setCookie(authName, annCookie)
-	wantStatus(t, "/private with the cookie from before the renewal", thief.get("/private"), http.StatusUnauthorized)
-	wantBody(t, "/ for Bob", b.get("/"), `<strong id="user">Bob</strong>`, "Last login: Bob")
+	thief := ts.Browser()
+	thief.SetCookie(authName, annCookie)
+	exampletest.WantStatus(t, "/private with the cookie from before the renewal", thief.Get("/private"), http.StatusUnauthorized)
+	exampletest.WantBody(t, "/ for Bob", b.Get("/"), `<strong id="user">Bob</strong>`, "Last login: Bob")
 
 	// Logging out deletes the auth session, file and cookie; the prefs stay.
-	r = b.get("/logout")
-	wantRedirect(t, "/logout", r, "/")
-	wantCookies(t, "/logout", r, authName)
-	if c := r.cookies[authName]; c.MaxAge >= 0 || c.Value != "" {
+	r = b.Get("/logout")
+	exampletest.WantRedirect(t, "/logout", r, "/")
+	exampletest.WantCookies(t, "/logout", r, authName)
+	if c := r.Cookies[authName]; c.MaxAge >= 0 || c.Value != "" {
 		t.Errorf("logout: auth cookie %q with MaxAge %d, want a deletion cookie", c.Value, c.MaxAge)
 	}
 	if n := files(t, dir); n != 0 {
 		t.Errorf("%d session files after logout, want 0", n)
 	}
-	if b.cookie(authName) != "" || b.cookie(prefsName) == "" {
-		t.Errorf("after logout the jar holds auth=%q prefs=%q; want no auth, prefs kept", b.cookie(authName), b.cookie(prefsName))
+	if b.Cookie(authName) != "" || b.Cookie(prefsName) == "" {
+		t.Errorf("after logout the jar holds auth=%q prefs=%q; want no auth, prefs kept", b.Cookie(authName), b.Cookie(prefsName))
 	}
-	r = b.get("/")
-	wantBody(t, "/ after logout", r, `<p id="user">not logged in</p>`, "Theme: dark", "Last login: Bob")
-	wantStatus(t, "/private after logout", b.get("/private"), http.StatusUnauthorized)
-	thief.setCookie(authName, bobCookie)
-	wantStatus(t, "/private with the cookie from before the logout", thief.get("/private"), http.StatusUnauthorized)
+	r = b.Get("/")
+	exampletest.WantBody(t, "/ after logout", r, `<p id="user">not logged in</p>`, "Theme: dark", "Last login: Bob")
+	exampletest.WantStatus(t, "/private after logout", b.Get("/private"), http.StatusUnauthorized)
+	thief.SetCookie(authName, bobCookie)
+	exampletest.WantStatus(t, "/private with the cookie from before the logout", thief.Get("/private"), http.StatusUnauthorized)
 
-	if n := ts.ln.accepted.Load(); n != 1 {
+	if n := ts.Listener.Accepted(); n != 1 {
 		t.Errorf("%d connections, want 1 kept alive for every request", n)
 	}
-	if s := ts.log.String(); s != "" {
+	if s := ts.Log.String(); s != "" {
 		t.Errorf("unexpected server log:\n%s", s)
 	}
 }
@@ -134,47 +135,47 @@ func TestFlow(t *testing.T) {
 // *fasthttp.RequestCtx, and neither may see the other's sessions.
 func TestNoCrossTalk(t *testing.T) {
 	ts, _ := startServer(t)
-	ann, bob := ts.browser(), ts.browser()
-	wantRedirect(t, "Ann logs in", ann.get("/login?user=Ann"), "/")
-	wantBody(t, "Bob's /", bob.get("/"), `<p id="user">not logged in</p>`, "Theme: light")
-	wantRedirect(t, "Bob's theme", bob.get("/theme?set=dark"), "/")
-	wantRedirect(t, "Bob logs in", bob.get("/login?user=Bob"), "/")
+	ann, bob := ts.Browser(), ts.Browser()
+	exampletest.WantRedirect(t, "Ann logs in", ann.Get("/login?user=Ann"), "/")
+	exampletest.WantBody(t, "Bob's /", bob.Get("/"), `<p id="user">not logged in</p>`, "Theme: light")
+	exampletest.WantRedirect(t, "Bob's theme", bob.Get("/theme?set=dark"), "/")
+	exampletest.WantRedirect(t, "Bob logs in", bob.Get("/login?user=Bob"), "/")
 	for range 3 {
-		r := ann.get("/private")
-		wantStatus(t, "Ann's /private", r, http.StatusOK)
-		wantBody(t, "Ann's /private", r, "private page of Ann", `class="light"`)
-		r = bob.get("/private")
-		wantStatus(t, "Bob's /private", r, http.StatusOK)
-		wantBody(t, "Bob's /private", r, "private page of Bob", `class="dark"`)
+		r := ann.Get("/private")
+		exampletest.WantStatus(t, "Ann's /private", r, http.StatusOK)
+		exampletest.WantBody(t, "Ann's /private", r, "private page of Ann", `class="light"`)
+		r = bob.Get("/private")
+		exampletest.WantStatus(t, "Bob's /private", r, http.StatusOK)
+		exampletest.WantBody(t, "Bob's /private", r, "private page of Bob", `class="dark"`)
 	}
-	wantRedirect(t, "Ann logs out", ann.get("/logout"), "/")
-	wantStatus(t, "Ann's /private after logout", ann.get("/private"), http.StatusUnauthorized)
-	wantStatus(t, "Bob's /private after Ann's logout", bob.get("/private"), http.StatusOK)
-	if n := ts.ln.accepted.Load(); n != 1 {
+	exampletest.WantRedirect(t, "Ann logs out", ann.Get("/logout"), "/")
+	exampletest.WantStatus(t, "Ann's /private after logout", ann.Get("/private"), http.StatusUnauthorized)
+	exampletest.WantStatus(t, "Bob's /private after Ann's logout", bob.Get("/private"), http.StatusOK)
+	if n := ts.Listener.Accepted(); n != 1 {
 		t.Errorf("%d connections, want 1 shared by both browsers", n)
 	}
 }
 
 func TestBadRequests(t *testing.T) {
 	ts, dir := startServer(t)
-	b := ts.browser()
-	wantStatus(t, "login without a user", b.get("/login"), http.StatusBadRequest)
-	wantStatus(t, "login with a blank user", b.get("/login?user=+"), http.StatusBadRequest)
-	wantStatus(t, "login with a long user", b.get("/login?user="+strings.Repeat("x", maxUserLen+1)), http.StatusBadRequest)
-	wantStatus(t, "unknown theme", b.get("/theme?set=%3Cscript%3E"), http.StatusBadRequest)
-	wantStatus(t, "unknown path", b.get("/nope"), http.StatusNotFound)
+	b := ts.Browser()
+	exampletest.WantStatus(t, "login without a user", b.Get("/login"), http.StatusBadRequest)
+	exampletest.WantStatus(t, "login with a blank user", b.Get("/login?user=+"), http.StatusBadRequest)
+	exampletest.WantStatus(t, "login with a long user", b.Get("/login?user="+strings.Repeat("x", maxUserLen+1)), http.StatusBadRequest)
+	exampletest.WantStatus(t, "unknown theme", b.Get("/theme?set=%3Cscript%3E"), http.StatusBadRequest)
+	exampletest.WantStatus(t, "unknown path", b.Get("/nope"), http.StatusNotFound)
 	if n := files(t, dir); n != 0 {
 		t.Errorf("%d session files after bad requests, want 0", n)
 	}
 
 	// A tampered cookie is logged, ignored and deleted.
-	b.setCookie(authName, "tampered")
-	r := b.get("/")
-	wantBody(t, "/ with a tampered cookie", r, `<p id="user">not logged in</p>`)
-	if c := r.cookies[authName]; c == nil || c.MaxAge >= 0 {
+	b.SetCookie(authName, "tampered")
+	r := b.Get("/")
+	exampletest.WantBody(t, "/ with a tampered cookie", r, `<p id="user">not logged in</p>`)
+	if c := r.Cookies[authName]; c == nil || c.MaxAge >= 0 {
 		t.Errorf("tampered cookie not deleted: %v", c)
 	}
-	if !strings.Contains(ts.log.String(), `ignoring cookie "auth"`) {
-		t.Errorf("tampered cookie not logged; log:\n%s", ts.log)
+	if !strings.Contains(ts.Log.String(), `ignoring cookie "auth"`) {
+		t.Errorf("tampered cookie not logged; log:\n%s", ts.Log)
 	}
 }

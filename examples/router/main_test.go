@@ -8,69 +8,70 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/fasthttp-sessions/sessions/internal/exampletest"
 	"github.com/valyala/fasthttp"
 )
 
 // startServer serves the application on a real loopback listener.
-func startServer(t *testing.T) *testServer {
+func startServer(t *testing.T) *exampletest.Server {
 	t.Helper()
-	ts := newTestServer(t)
-	logger := log.New(ts.log, "", 0)
-	srv := &fasthttp.Server{Handler: newApp(newStore(testHash, testBlock), logger), Logger: logger}
-	ts.start(func(ln net.Listener) error { return srv.Serve(ln) }, srv.Shutdown)
+	ts := exampletest.NewServer(t)
+	logger := log.New(ts.Log, "", 0)
+	srv := &fasthttp.Server{Handler: newApp(newStore(exampletest.HashKey, exampletest.BlockKey), logger), Logger: logger}
+	ts.Start(func(ln net.Listener) error { return srv.Serve(ln) }, srv.Shutdown)
 	return ts
 }
 
 func TestFlow(t *testing.T) {
 	ts := startServer(t)
-	b := ts.browser()
+	b := ts.Browser()
 
-	r := b.get("/")
-	wantStatus(t, "anonymous /", r, http.StatusOK)
-	wantBody(t, "anonymous /", r, `<p id="user">not logged in</p>`)
-	wantCookies(t, "anonymous /", r) // nothing changed, nothing saved
-	wantStatus(t, "anonymous /private", b.get("/private"), http.StatusUnauthorized)
+	r := b.Get("/")
+	exampletest.WantStatus(t, "anonymous /", r, http.StatusOK)
+	exampletest.WantBody(t, "anonymous /", r, `<p id="user">not logged in</p>`)
+	exampletest.WantCookies(t, "anonymous /", r) // nothing changed, nothing saved
+	exampletest.WantStatus(t, "anonymous /private", b.Get("/private"), http.StatusUnauthorized)
 
-	r = b.get("/login?user=" + url.QueryEscape("<b>Ann</b>"))
-	wantRedirect(t, "/login", r, "/")
-	wantCookies(t, "/login", r, sessionName)
-	if c := r.cookies[sessionName]; c.MaxAge != 30*24*3600 || !c.HttpOnly || c.SameSite != http.SameSiteLaxMode || c.Path != "/" {
-		t.Errorf("session cookie %q: want Path=/, a MaxAge of 30 days, HttpOnly, SameSite=Lax", r.cookies[sessionName].String())
+	r = b.Get("/login?user=" + url.QueryEscape("<b>Ann</b>"))
+	exampletest.WantRedirect(t, "/login", r, "/")
+	exampletest.WantCookies(t, "/login", r, sessionName)
+	if c := r.Cookies[sessionName]; c.MaxAge != 30*24*3600 || !c.HttpOnly || c.SameSite != http.SameSiteLaxMode || c.Path != "/" {
+		t.Errorf("session cookie %q: want Path=/, a MaxAge of 30 days, HttpOnly, SameSite=Lax", r.Cookies[sessionName].String())
 	}
 
 	// The flash shows once; user input is escaped.
-	r = b.get("/")
-	wantStatus(t, "/ after login", r, http.StatusOK)
-	wantBody(t, "/ after login", r,
+	r = b.Get("/")
+	exampletest.WantStatus(t, "/ after login", r, http.StatusOK)
+	exampletest.WantBody(t, "/ after login", r,
 		`<p class="flash">Welcome, &lt;b&gt;Ann&lt;/b&gt;!</p>`,
 		`<strong id="user">&lt;b&gt;Ann&lt;/b&gt;</strong>`)
-	wantNoBody(t, "/ after login", r, "<b>Ann")
-	wantCookies(t, "/ after login", r, sessionName) // the flash was removed
-	r = b.get("/")
-	wantNoBody(t, "second / after login", r, "Welcome")
-	wantBody(t, "second / after login", r, `<strong id="user">&lt;b&gt;Ann&lt;/b&gt;</strong>`)
-	wantCookies(t, "second / after login", r)
+	exampletest.WantNoBody(t, "/ after login", r, "<b>Ann")
+	exampletest.WantCookies(t, "/ after login", r, sessionName) // the flash was removed
+	r = b.Get("/")
+	exampletest.WantNoBody(t, "second / after login", r, "Welcome")
+	exampletest.WantBody(t, "second / after login", r, `<strong id="user">&lt;b&gt;Ann&lt;/b&gt;</strong>`)
+	exampletest.WantCookies(t, "second / after login", r)
 
-	r = b.get("/private")
-	wantStatus(t, "/private", r, http.StatusOK)
-	wantBody(t, "/private", r, "<title>private page of &lt;b&gt;Ann&lt;/b&gt;</title>")
+	r = b.Get("/private")
+	exampletest.WantStatus(t, "/private", r, http.StatusOK)
+	exampletest.WantBody(t, "/private", r, "<title>private page of &lt;b&gt;Ann&lt;/b&gt;</title>")
 
-	r = b.get("/logout")
-	wantRedirect(t, "/logout", r, "/")
-	wantCookies(t, "/logout", r, sessionName)
-	if c := r.cookies[sessionName]; c.MaxAge >= 0 || c.Value != "" {
+	r = b.Get("/logout")
+	exampletest.WantRedirect(t, "/logout", r, "/")
+	exampletest.WantCookies(t, "/logout", r, sessionName)
+	if c := r.Cookies[sessionName]; c.MaxAge >= 0 || c.Value != "" {
 		t.Errorf("logout: cookie %q, want a deletion cookie", c.String())
 	}
-	if v := b.cookie(sessionName); v != "" {
+	if v := b.Cookie(sessionName); v != "" {
 		t.Errorf("the jar still holds the session cookie %q after logout", v)
 	}
-	wantBody(t, "/ after logout", b.get("/"), `<p id="user">not logged in</p>`)
-	wantStatus(t, "/private after logout", b.get("/private"), http.StatusUnauthorized)
+	exampletest.WantBody(t, "/ after logout", b.Get("/"), `<p id="user">not logged in</p>`)
+	exampletest.WantStatus(t, "/private after logout", b.Get("/private"), http.StatusUnauthorized)
 
-	if n := ts.ln.accepted.Load(); n != 1 {
+	if n := ts.Listener.Accepted(); n != 1 {
 		t.Errorf("%d connections, want 1 kept alive for every request", n)
 	}
-	if s := ts.log.String(); s != "" {
+	if s := ts.Log.String(); s != "" {
 		t.Errorf("unexpected server log:\n%s", s)
 	}
 }
@@ -80,38 +81,38 @@ func TestFlow(t *testing.T) {
 // *fasthttp.RequestCtx, and neither may see the other's session.
 func TestNoCrossTalk(t *testing.T) {
 	ts := startServer(t)
-	ann, bob := ts.browser(), ts.browser()
-	wantRedirect(t, "Ann logs in", ann.get("/login?user=Ann"), "/")
-	wantBody(t, "Bob's /", bob.get("/"), `<p id="user">not logged in</p>`)
-	wantRedirect(t, "Bob logs in", bob.get("/login?user=Bob"), "/")
+	ann, bob := ts.Browser(), ts.Browser()
+	exampletest.WantRedirect(t, "Ann logs in", ann.Get("/login?user=Ann"), "/")
+	exampletest.WantBody(t, "Bob's /", bob.Get("/"), `<p id="user">not logged in</p>`)
+	exampletest.WantRedirect(t, "Bob logs in", bob.Get("/login?user=Bob"), "/")
 	for range 3 {
-		wantBody(t, "Ann's /private", ann.get("/private"), "private page of Ann")
-		wantBody(t, "Bob's /private", bob.get("/private"), "private page of Bob")
+		exampletest.WantBody(t, "Ann's /private", ann.Get("/private"), "private page of Ann")
+		exampletest.WantBody(t, "Bob's /private", bob.Get("/private"), "private page of Bob")
 	}
-	wantRedirect(t, "Ann logs out", ann.get("/logout"), "/")
-	wantStatus(t, "Ann's /private after logout", ann.get("/private"), http.StatusUnauthorized)
-	wantStatus(t, "Bob's /private after Ann's logout", bob.get("/private"), http.StatusOK)
-	if n := ts.ln.accepted.Load(); n != 1 {
+	exampletest.WantRedirect(t, "Ann logs out", ann.Get("/logout"), "/")
+	exampletest.WantStatus(t, "Ann's /private after logout", ann.Get("/private"), http.StatusUnauthorized)
+	exampletest.WantStatus(t, "Bob's /private after Ann's logout", bob.Get("/private"), http.StatusOK)
+	if n := ts.Listener.Accepted(); n != 1 {
 		t.Errorf("%d connections, want 1 shared by both browsers", n)
 	}
 }
 
 func TestBadRequests(t *testing.T) {
 	ts := startServer(t)
-	b := ts.browser()
-	wantStatus(t, "login without a user", b.get("/login"), http.StatusBadRequest)
-	wantStatus(t, "login with a blank user", b.get("/login?user=+"), http.StatusBadRequest)
-	wantStatus(t, "login with a long user", b.get("/login?user="+strings.Repeat("x", maxUserLen+1)), http.StatusBadRequest)
-	wantStatus(t, "unknown path", b.get("/nope"), http.StatusNotFound)
+	b := ts.Browser()
+	exampletest.WantStatus(t, "login without a user", b.Get("/login"), http.StatusBadRequest)
+	exampletest.WantStatus(t, "login with a blank user", b.Get("/login?user=+"), http.StatusBadRequest)
+	exampletest.WantStatus(t, "login with a long user", b.Get("/login?user="+strings.Repeat("x", maxUserLen+1)), http.StatusBadRequest)
+	exampletest.WantStatus(t, "unknown path", b.Get("/nope"), http.StatusNotFound)
 
 	// A tampered cookie is logged, ignored and deleted.
-	b.setCookie(sessionName, "tampered")
-	r := b.get("/")
-	wantBody(t, "/ with a tampered cookie", r, `<p id="user">not logged in</p>`)
-	if c := r.cookies[sessionName]; c == nil || c.MaxAge >= 0 {
+	b.SetCookie(sessionName, "tampered")
+	r := b.Get("/")
+	exampletest.WantBody(t, "/ with a tampered cookie", r, `<p id="user">not logged in</p>`)
+	if c := r.Cookies[sessionName]; c == nil || c.MaxAge >= 0 {
 		t.Errorf("tampered cookie not deleted: %v", c)
 	}
-	if !strings.Contains(ts.log.String(), "ignoring the session cookie") {
-		t.Errorf("tampered cookie not logged; log:\n%s", ts.log)
+	if !strings.Contains(ts.Log.String(), "ignoring the session cookie") {
+		t.Errorf("tampered cookie not logged; log:\n%s", ts.Log)
 	}
 }
