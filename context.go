@@ -24,6 +24,7 @@ func GetRegistry(ctx *fasthttp.RequestCtx) *Registry {
 
 // Save saves every session of the request's Registry: it is
 // GetRegistry(ctx).Save(ctx), and does nothing when no session was used.
+// Like Registry.Save it skips sessions that are new and still empty.
 // Call it before the handler returns; a cookie set after the response is
 // written never reaches the client.
 func Save(ctx *fasthttp.RequestCtx) error {
