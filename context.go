@@ -13,12 +13,12 @@ type registryKey struct{}
 // never leak into the next request served with the same *RequestCtx, and
 // calling Clear is optional.
 func GetRegistry(ctx *fasthttp.RequestCtx) *Registry {
-	if r, ok := ctx.UserValue(registryKey{}).(*Registry); ok {
-		return r
+	if h, ok := ctx.UserValue(registryKey{}).(*registryHandle); ok {
+		return h.r
 	}
 	r := registryPool.Get().(*Registry)
 	r.ctx = ctx
-	ctx.SetUserValue(registryKey{}, r)
+	ctx.SetUserValue(registryKey{}, &r.handle)
 	return r
 }
 
@@ -28,11 +28,11 @@ func GetRegistry(ctx *fasthttp.RequestCtx) *Registry {
 // Call it before the handler returns; a cookie set after the response is
 // written never reaches the client.
 func Save(ctx *fasthttp.RequestCtx) error {
-	r, ok := ctx.UserValue(registryKey{}).(*Registry)
+	h, ok := ctx.UserValue(registryKey{}).(*registryHandle)
 	if !ok {
 		return nil
 	}
-	return r.Save(ctx)
+	return h.r.Save(ctx)
 }
 
 // Clear releases the request's Registry now, forgetting its sessions
@@ -40,8 +40,7 @@ func Save(ctx *fasthttp.RequestCtx) error {
 // every request anyway. It exists for code ported from gorilla/context and
 // clevergo/sessions, and for long handlers that want the memory back early.
 func Clear(ctx *fasthttp.RequestCtx) {
-	if r, ok := ctx.UserValue(registryKey{}).(*Registry); ok {
-		ctx.RemoveUserValue(registryKey{})
-		r.Close()
+	if h, ok := ctx.UserValue(registryKey{}).(*registryHandle); ok {
+		h.r.Close()
 	}
 }

@@ -19,6 +19,20 @@ import (
 type Registry struct {
 	ctx      *fasthttp.RequestCtx
 	sessions []registryEntry
+	// handle is what the request's user values hold: fasthttp closes it
+	// after the request, and only it releases the registry then, so that a
+	// Registry.Close of the application (which removes the handle first)
+	// and fasthttp's close never both release it.
+	handle registryHandle
+}
+
+// registryHandle is the io.Closer stored in the request's user values.
+type registryHandle struct{ r *Registry }
+
+// Close releases the registry at the end of the request.
+func (h *registryHandle) Close() error {
+	h.r.release()
+	return nil
 }
 
 type registryEntry struct {
@@ -27,7 +41,11 @@ type registryEntry struct {
 	err     error
 }
 
-var registryPool = sync.Pool{New: func() any { return &Registry{sessions: make([]registryEntry, 0, 4)} }}
+var registryPool = sync.Pool{New: func() any {
+	r := &Registry{sessions: make([]registryEntry, 0, 4)}
+	r.handle.r = r
+	return r
+}}
 
 // Get returns the session named name from store. The first call for a name
 // loads it with store.New; later calls in the same request return the same
@@ -80,14 +98,25 @@ func (r *Registry) Save(ctx *fasthttp.RequestCtx) error {
 	return errors.Join(errs...)
 }
 
-// Close releases the registry: it forgets its sessions and returns to a
-// pool for a later request. fasthttp calls it after the response is written,
-// because the registry is stored in the request's user values and
-// implements io.Closer; Clear calls it earlier. It always returns nil.
+// Close releases the registry now, as Clear does: it forgets its sessions
+// without saving them and removes itself from the request, which then gets
+// a new registry if it asks again. Calling it is optional: fasthttp
+// releases the registry after every request (the request's user values
+// hold an io.Closer for it). A second call does nothing. It always returns
+// nil.
 func (r *Registry) Close() error {
+	if r.ctx == nil {
+		return nil
+	}
+	r.ctx.RemoveUserValue(registryKey{})
+	r.release()
+	return nil
+}
+
+// release forgets the sessions and returns r to the pool.
+func (r *Registry) release() {
 	clear(r.sessions)
 	r.sessions = r.sessions[:0]
 	r.ctx = nil
 	registryPool.Put(r)
-	return nil
 }

@@ -224,8 +224,22 @@ func (s *ServerStore) save(ctx *fasthttp.RequestCtx, session *Session) error {
 		return nil
 	}
 
+	if st.revoked {
+		return fmt.Errorf("sessions: session %q: %w", name, ErrSessionRevoked)
+	}
 	if st.loadedID != "" && !now.Before(st.expires) {
-		session.created = 0 // its record expired: a new session from here on
+		// The record expired while the request ran: the session is over.
+		// Its values are not carried to a new ID (that would let a request
+		// that loaded it just before its deadline outlive the idle and
+		// absolute timeouts, or a logout that happened meanwhile); what is
+		// saved is a new, empty session under a new ID.
+		if err := s.Backend.Delete(ctx, st.loadedID); err != nil && !errors.Is(err, ErrRecordNotFound) {
+			return fmt.Errorf("sessions: session %q: deleting the expired record: %w", name, err)
+		}
+		session.afresh(s.Options)
+		opts = session.Options
+		*st = serverState{}
+		session.ID = ""
 	}
 	markCreated(session, opts, now)
 	b := getBuffer()
@@ -239,32 +253,32 @@ func (s *ServerStore) save(ctx *fasthttp.RequestCtx, session *Session) error {
 
 	id := session.ID
 	switch {
-	case st.loadedID != "" && (st.renew || id != st.loadedID || !now.Before(st.expires)):
-		// Renewal, an ID changed by hand, or a record that expired while
-		// the request ran: the values move to a new ID and the old record
-		// goes. An expired record is never written again under its ID.
-		expired := !now.Before(st.expires)
+	case st.loadedID != "" && (st.renew || id != st.loadedID):
+		// Renewal, or an ID changed by hand: the values move to a new ID
+		// and the old record goes.
 		if id, err = s.create(ctx, b.B, ttl); err != nil {
 			return fmt.Errorf("sessions: session %q: %w", name, err)
 		}
 		err := s.Backend.Delete(ctx, st.loadedID)
-		if errors.Is(err, ErrRecordNotFound) && !expired {
+		if errors.Is(err, ErrRecordNotFound) {
 			// Another request destroyed or renewed the old record first:
 			// this renewal must not bring its values back.
-			*st = serverState{}
+			s.revoke(session)
 			return errors.Join(
 				fmt.Errorf("sessions: session %q: %w", name, ErrSessionRevoked),
 				s.deleteQuietly(ctx, id))
 		}
-		if err != nil && !errors.Is(err, ErrRecordNotFound) {
-			return fmt.Errorf("sessions: session %q: deleting the old record: %w", name, err)
+		if err != nil {
+			return errors.Join(
+				fmt.Errorf("sessions: session %q: deleting the old record: %w", name, err),
+				s.deleteQuietly(ctx, id))
 		}
 	case st.loadedID != "":
 		err := s.Backend.Update(ctx, id, b.B, ttl)
 		if errors.Is(err, ErrRecordNotFound) {
 			// Destroyed or renewed by another request since this one
 			// loaded it: never bring it back.
-			*st = serverState{}
+			s.revoke(session)
 			return fmt.Errorf("sessions: session %q: %w", name, ErrSessionRevoked)
 		}
 		if err != nil {
@@ -310,6 +324,13 @@ func (s *ServerStore) create(ctx context.Context, data []byte, ttl time.Duration
 		}
 	}
 	return "", fmt.Errorf("saving record: %w: three new IDs were taken (is Rand random?)", ErrRecordExists)
+}
+
+// revoke marks session as revoked: it keeps its values for the request to
+// read, but no Save will ever write them again, under its ID or another.
+func (s *ServerStore) revoke(session *Session) {
+	session.server = serverState{revoked: true}
+	session.ID = ""
 }
 
 // deleteQuietly removes a record this request has just created and must not

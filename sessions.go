@@ -286,6 +286,9 @@ type serverState struct {
 	expires time.Time
 	// renew asks the next Save to move the session to a new ID.
 	renew bool
+	// revoked marks a session whose record another request destroyed or
+	// renewed away: every later Save of it fails with ErrSessionRevoked.
+	revoked bool
 }
 
 func init() {
