@@ -87,7 +87,7 @@ func (s *CookieStore) New(ctx *fasthttp.RequestCtx, name string) (*Session, erro
 		return session.afresh(s.Options), fmt.Errorf("sessions: session %q: %w", name, err)
 	}
 	if d := timeoutDeadline(session, saved); !d.IsZero() && !s.now().Before(d) {
-		return session.afresh(s.Options), fmt.Errorf("%w: session %q: idle timeout or absolute lifetime passed at %v",
+		return session.afresh(s.Options), fmt.Errorf("%w: session %q: its MaxAge, idle timeout or absolute lifetime ended at %v",
 			ErrCookieExpired, name, d.UTC().Format(time.RFC3339))
 	}
 	session.IsNew = false

@@ -27,7 +27,8 @@ import (
 //     (renameat2 RENAME_EXCHANGE on Linux, a rename elsewhere), so no
 //     reader ever sees half a file, and a process killed while saving
 //     leaves the previous version whole; the partner keeps the previous
-//     version until the next Save, a logout removes both, and Cleanup
+//     version until the next Save, a logout removes both (partners left by
+//     an earlier process go with Cleanup), and Cleanup
 //     removes partners left for ten minutes;
 //   - locks are per session (striped over 256 locks), not one lock for the
 //     process, so saves of different sessions run in parallel;
@@ -40,8 +41,10 @@ import (
 // Records expire Lifetime after their last Save, judged by the file's
 // modification time, whatever the MaxAge of the session: set the store's
 // MaxAge to the longest lifetime any session is given. The guarantees
-// against stale saves hold within one process: processes sharing one folder
-// still write whole files, but their locks do not see each other.
+// against stale saves, and the whole reads, hold within one process: the
+// locks of processes sharing one folder do not see each other, so a stale
+// save may win, and a read may catch a partner file being rewritten (its
+// signature then fails and the request gets a new session).
 //
 // A FilesystemStore is safe for concurrent use once configured.
 type FilesystemStore struct {
@@ -314,12 +317,22 @@ func (f *fileBackend) cleanup() (int, error) {
 				errs = append(errs, err)
 			}
 		case strings.HasPrefix(name, tempPrefix):
-			fi, err := e.Info()
+			// A partner file: judged and removed under its session's lock,
+			// so that a Save writing it at the same time is not disturbed.
+			var mu *sync.Mutex
+			if rest := name[len(tempPrefix):]; len(rest) > IDLength && ValidID(rest[:IDLength]) {
+				mu = f.lock(rest[:IDLength])
+				mu.Lock()
+			}
+			fi, err := os.Lstat(filepath.Join(f.dir, name))
 			if err == nil && now.Sub(fi.ModTime()) > staleTemp {
 				err = os.Remove(filepath.Join(f.dir, name))
 				if err == nil {
 					n++
 				}
+			}
+			if mu != nil {
+				mu.Unlock()
 			}
 			if err != nil && !errors.Is(err, fs.ErrNotExist) {
 				errs = append(errs, err)

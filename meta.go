@@ -1,6 +1,7 @@
 package sessions
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -73,11 +74,15 @@ func takeMeta(s *Session) {
 }
 
 // timeoutDeadline returns when a session last saved at saved (Unix
-// seconds) expires by its idle timeout and absolute lifetime, or the zero
-// time when it has neither.
+// seconds) expires by its own MaxAge, idle timeout and absolute lifetime,
+// or the zero time when it has none of them. The signed save time bounds
+// them whatever the browser does with the cookie.
 func timeoutDeadline(s *Session, saved int64) time.Time {
 	var d time.Time
-	if t := s.Options.IdleTimeout; t > 0 {
+	if m := s.Options.MaxAge; m > 0 {
+		d = time.Unix(saved, 0).Add(time.Duration(m) * time.Second)
+	}
+	if t := s.Options.IdleTimeout; t > 0 && (d.IsZero() || time.Unix(saved, 0).Add(t).Before(d)) {
 		d = time.Unix(saved, 0).Add(t)
 	}
 	if t := s.Options.AbsoluteTimeout; t > 0 && s.created != 0 {
@@ -96,8 +101,13 @@ func markCreated(s *Session, opts *Options, now time.Time) {
 }
 
 // encodeValues appends the encoding of session's values, with its meta
-// entry, to dst: what both the cookie and a server-side record hold.
+// entry, to dst: what both the cookie and a server-side record hold. A
+// value the application stored under the reserved metaKey is refused: it
+// would be read back as the session's settings.
 func encodeValues(codecs []securecookie.Codec, dst []byte, session *Session, opts, storeOpts *Options) ([]byte, error) {
+	if _, ok := session.Values[metaKey]; ok {
+		return dst, fmt.Errorf("%w: the key %q is reserved", ErrSerialize, metaKey)
+	}
 	meta := putMeta(session, opts, storeOpts)
 	dst, err := encodeFirst(codecs, dst, session.name, session.Values)
 	if meta {
