@@ -141,7 +141,7 @@ func TestRegressionRegistryDoubleCloseSharesRegistry(t *testing.T) {
 	var ctx1 fasthttp.RequestCtx
 	ctx1.Init(&fasthttp.Request{}, nil, nil)
 	r1 := GetRegistry(&ctx1)
-	_ = r1.Close()        // user code
+	_ = r1.Close()       // user code
 	ctx1.Request.Reset() // fasthttp after the response: closes it again
 
 	// Two concurrent requests on this P now get the same registry.
