@@ -38,7 +38,9 @@ import "github.com/valyala/fasthttp"
 //   - Server-side stores never revive a record: a session loaded from a
 //     record that was since destroyed, or renewed to another ID, fails to
 //     save with an error wrapping ErrSessionRevoked and sets no cookie; a
-//     session whose record merely expired is saved under a new ID. See
+//     session whose record merely expired while the request ran is saved as
+//     a new, empty session under a new ID. A session that was found revoked
+//     stays revoked: every later Save of it fails the same way. See
 //     Backend for how each backend makes that check atomic.
 //   - Store methods are safe for concurrent use by many requests; the
 //     sessions they return are not shared between requests.
