@@ -148,6 +148,12 @@ func (f *fileBackend) stat(id string) (time.Time, bool, error) {
 	if err != nil {
 		return time.Time{}, false, err
 	}
+	return f.expiry(id, fi)
+}
+
+// expiry returns when the file of id described by fi expires and whether
+// it is live now; anything but a regular file is an error.
+func (f *fileBackend) expiry(id string, fi fs.FileInfo) (time.Time, bool, error) {
 	if !fi.Mode().IsRegular() {
 		return time.Time{}, false, fmt.Errorf("sessions: %s is not a regular file", f.path(id))
 	}
@@ -174,11 +180,11 @@ func (f *fileBackend) Load(_ context.Context, id string) ([]byte, time.Time, err
 	if err != nil {
 		return nil, time.Time{}, err
 	}
-	if !fi.Mode().IsRegular() {
-		return nil, time.Time{}, fmt.Errorf("sessions: %s is not a regular file", f.path(id))
+	expires, live, err := f.expiry(id, fi)
+	if err != nil {
+		return nil, time.Time{}, err
 	}
-	expires := fi.ModTime().Add(f.lifetime())
-	if !f.store.now().Before(expires) {
+	if !live {
 		return nil, time.Time{}, ErrRecordNotFound
 	}
 	data := make([]byte, fi.Size())

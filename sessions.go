@@ -281,8 +281,10 @@ type serverState struct {
 	// loadedID is the ID of the record the session was loaded from, or ""
 	// when the session is new or its record was removed by a Save.
 	loadedID string
-	// expires is when that record expires, as the backend reported it at
-	// load time; the zero time means never.
+	// expires is when that record expires: the earliest of what the
+	// backend reported at load time and the session's own limits (its
+	// MaxAge or BrowserSessionTTL, idle timeout, absolute lifetime), then
+	// now plus the TTL of each Save.
 	expires time.Time
 	// renew asks the next Save to move the session to a new ID.
 	renew bool
