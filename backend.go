@@ -67,3 +67,19 @@ type Backend interface {
 	// request that destroyed the record first.
 	Delete(ctx context.Context, id string) error
 }
+
+// Toucher is an optional extension of Backend: a backend that implements it
+// can extend the life of a record without rewriting it (EXPIRE in Redis, a
+// new modification time on a file, a field in memory, an UPDATE of one
+// column in SQL). ServerStore uses it to refresh the expiry of a session
+// that is in use but unchanged; for a backend without it, it rewrites the
+// record with Update.
+//
+// Touch sets the record under id to expire after ttl, only if a live record
+// exists under id; otherwise it returns ErrRecordNotFound and writes
+// nothing. Like Update, it must check and write in one atomic step with
+// respect to the other methods, so that a touch never revives a record that
+// a logout or a renewal removed. It must be safe for concurrent use.
+type Toucher interface {
+	Touch(ctx context.Context, id string, ttl time.Duration) error
+}
