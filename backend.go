@@ -2,26 +2,7 @@ package sessions
 
 import (
 	"context"
-	"errors"
 	"time"
-)
-
-// Errors of server-side stores and their backends.
-var (
-	// ErrRecordNotFound is returned by Backend.Load and Backend.Update when
-	// no live record exists under the ID.
-	ErrRecordNotFound = errors.New("sessions: record not found")
-
-	// ErrRecordExists is returned by Backend.Create when a record already
-	// exists under the ID.
-	ErrRecordExists = errors.New("sessions: record exists")
-
-	// ErrSessionRevoked is returned by Save for a session whose record was
-	// destroyed (by a logout, MaxAge < 0) or renewed to another ID since the
-	// session was loaded, typically by another request of the same user
-	// that finished first. Nothing is written and no cookie is set, so the
-	// destroyed session stays destroyed.
-	ErrSessionRevoked = errors.New("sessions: session was destroyed or renewed by another request")
 )
 
 // Backend is where a ServerStore keeps its records: the encoded values of
@@ -30,7 +11,8 @@ var (
 // Redis; implement Backend to keep sessions anywhere else, and let
 // ServerStore do the rest (IDs, cookies, expiry, renewal, revocation).
 //
-// IDs reaching a backend have passed ValidID: 52 characters of A–Z and 2–7.
+// IDs reaching a backend are always exactly 52 characters of A–Z and 2–7:
+// ServerStore checks every ID before it calls the backend.
 // Data is opaque bytes, already signed (and encrypted) by the store's codec.
 //
 // # Atomicity: a logout is final

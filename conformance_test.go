@@ -1,6 +1,9 @@
 package sessions_test
 
 import (
+	"context"
+	"errors"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -23,8 +26,10 @@ func TestConformanceMemoryStore(t *testing.T) {
 		NewStore: func(t *testing.T, now func() time.Time, keyPairs ...[]byte) sessions.Store {
 			s := sessions.NewMemoryStore(keyPairs...)
 			s.Now = now
+			s.Backend = &outageBackend{Backend: s.Backend}
 			return s
 		},
+		Break: breakBackend,
 	})
 }
 
@@ -34,7 +39,64 @@ func TestConformanceFilesystemStore(t *testing.T) {
 		NewStore: func(t *testing.T, now func() time.Time, keyPairs ...[]byte) sessions.Store {
 			s := sessions.NewFilesystemStore(t.TempDir(), keyPairs...)
 			s.Now = now
+			s.Backend = &outageBackend{Backend: s.Backend}
 			return s
 		},
+		Break: breakBackend,
 	})
+}
+
+// outageBackend is a custom Backend, as an application may write one,
+// that wraps another and can be told to fail every call: an outage of the
+// storage behind it.
+type outageBackend struct {
+	sessions.Backend
+	down atomic.Bool
+}
+
+var errOutage = errors.New("sessions test: the backend is down")
+
+func (b *outageBackend) Load(ctx context.Context, id string) ([]byte, time.Time, error) {
+	if b.down.Load() {
+		return nil, time.Time{}, errOutage
+	}
+	return b.Backend.Load(ctx, id)
+}
+
+func (b *outageBackend) Create(ctx context.Context, id string, data []byte, ttl time.Duration) error {
+	if b.down.Load() {
+		return errOutage
+	}
+	return b.Backend.Create(ctx, id, data, ttl)
+}
+
+func (b *outageBackend) Update(ctx context.Context, id string, data []byte, ttl time.Duration) error {
+	if b.down.Load() {
+		return errOutage
+	}
+	return b.Backend.Update(ctx, id, data, ttl)
+}
+
+func (b *outageBackend) Delete(ctx context.Context, id string) error {
+	if b.down.Load() {
+		return errOutage
+	}
+	return b.Backend.Delete(ctx, id)
+}
+
+// breakBackend takes the outageBackend of store down until repaired.
+func breakBackend(t *testing.T, store sessions.Store) func() {
+	var b sessions.Backend
+	switch s := store.(type) {
+	case *sessions.MemoryStore:
+		b = s.Backend
+	case *sessions.FilesystemStore:
+		b = s.Backend
+	}
+	ob, ok := b.(*outageBackend)
+	if !ok {
+		t.Fatalf("%T has no outageBackend", store)
+	}
+	ob.down.Store(true)
+	return func() { ob.down.Store(false) }
 }

@@ -35,9 +35,11 @@ type CookieStore struct {
 // NewCookieStore returns a CookieStore for the given key pairs.
 //
 // Keys come in pairs: a hash key that signs the cookie with HMAC-SHA256
-// (32 or 64 random bytes are recommended), and a block key that encrypts it
+// (32 or 64 random bytes; at least 16), and a block key that encrypts it
 // with AES, 16, 24 or 32 bytes long, or nil for signing only. The last block
-// key may be left out.
+// key may be left out. Generate them once, for example with
+// securecookie.GenerateRandomKey(32) or openssl rand -hex 32, and load them
+// from configuration; Check tells at start-up whether they are usable.
 //
 // To rotate keys, put the new pair first and keep the old pairs after it:
 // cookies signed with an old pair still decode, and every Save re-encodes
@@ -49,7 +51,7 @@ type CookieStore struct {
 // SameSite=Lax, without Secure (set Secure in production over HTTPS).
 func NewCookieStore(keyPairs ...[]byte) *CookieStore {
 	s := &CookieStore{
-		Codecs:  CodecsFromPairs(keyPairs...),
+		Codecs:  codecsFromPairs(keyPairs...),
 		Options: defaultOptions(),
 	}
 	s.MaxAge(s.Options.MaxAge)
@@ -65,6 +67,14 @@ func (s *CookieStore) MaxAge(age int) {
 	setCodecsMaxAge(s.Codecs, age)
 }
 
+// MaxLength limits the length of an encoded cookie, in bytes (default
+// 4096, as securecookie's); 0 means no limit. A Save of a longer one fails
+// with an error wrapping ErrCookieTooLong. Mind fasthttp's ReadBufferSize
+// before raising it (see the README).
+func (s *CookieStore) MaxLength(l int) {
+	setCodecsMaxLength(s.Codecs, l)
+}
+
 // Get returns the session named name for this request, cached in the
 // request's Registry. See Store for the contract.
 func (s *CookieStore) Get(ctx *fasthttp.RequestCtx, name string) (*Session, error) {
@@ -74,33 +84,46 @@ func (s *CookieStore) Get(ctx *fasthttp.RequestCtx, name string) (*Session, erro
 // New decodes the session named name from the request's cookie, or returns
 // a new session when there is no valid cookie. See Store for the contract.
 func (s *CookieStore) New(ctx *fasthttp.RequestCtx, name string) (*Session, error) {
-	session := newStoreSession(s, name, s.Options)
-	if !validName(name) {
-		return session.afresh(s.Options), fmt.Errorf("%w: %q is not an HTTP token", ErrInvalidName, name)
-	}
-	value := ctx.Request.Header.Cookie(name)
-	if len(value) == 0 {
-		return session.afresh(s.Options), nil
-	}
-	saved, err := decodeValues(s.Codecs, value, session)
+	session := newStoreSession(ctx, s, name, s.Options)
+	err := s.load(ctx, session)
 	if err != nil {
-		return session.afresh(s.Options), fmt.Errorf("sessions: session %q: %w", name, err)
+		session.afresh(s.Options)
+		clearBadCookie(ctx, name, s.Options, s.now(), err)
+	}
+	return session, sessionError(name, err)
+}
+
+// load decodes the request's cookie into session. With no cookie it makes
+// session a new one; on error the caller does.
+func (s *CookieStore) load(ctx *fasthttp.RequestCtx, session *Session) error {
+	value, err := requestCookie(ctx, session.name)
+	if err != nil {
+		return err
+	}
+	if len(value) == 0 {
+		session.afresh(s.Options)
+		return nil
+	}
+	saved, err := decodeValues(s.Codecs, session.name, value, session)
+	if err != nil {
+		return err
 	}
 	if d := timeoutDeadline(session, saved); !d.IsZero() && !s.now().Before(d) {
-		return session.afresh(s.Options), fmt.Errorf("%w: session %q: its MaxAge, idle timeout or absolute lifetime ended at %v",
-			ErrCookieExpired, name, d.UTC().Format(time.RFC3339))
+		return fmt.Errorf("%w: its MaxAge, idle timeout or absolute lifetime ended at %v",
+			ErrCookieExpired, d.UTC().Format(time.RFC3339))
 	}
 	session.IsNew = false
-	return session, nil
+	return nil
 }
 
 // Save encodes the session's values into its cookie. With Options.MaxAge
 // < 0 it sends a deletion cookie instead. On error no cookie is set.
 func (s *CookieStore) Save(ctx *fasthttp.RequestCtx, session *Session) error {
-	opts := session.Options
-	if opts == nil {
-		opts = s.Options
-	}
+	return sessionError(session.name, s.save(ctx, session))
+}
+
+func (s *CookieStore) save(ctx *fasthttp.RequestCtx, session *Session) error {
+	opts := session.options(s.Options)
 	if err := checkCookie(session.name, opts); err != nil {
 		return err
 	}
@@ -113,9 +136,8 @@ func (s *CookieStore) Save(ctx *fasthttp.RequestCtx, session *Session) error {
 	b := getBuffer()
 	defer putBuffer(b)
 	var err error
-	b.B, err = encodeValues(s.Codecs, b.B[:0], session, opts, s.Options)
-	if err != nil {
-		return fmt.Errorf("sessions: session %q: %w", session.name, err)
+	if b.B, err = encodeValues(s.Codecs, b.B[:0], session.name, session, opts, s.Options); err != nil {
+		return err
 	}
 	setCookie(ctx, session.name, b.B, opts, now)
 	return nil

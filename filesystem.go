@@ -63,7 +63,6 @@ func NewFilesystemStore(path string, keyPairs ...[]byte) *FilesystemStore {
 	files := &fileBackend{dir: path}
 	s := &FilesystemStore{ServerStore: NewServerStore(files, keyPairs...), files: files}
 	files.store = s.ServerStore
-	s.Owner = s
 	s.MaxLength(0)
 	return s
 }
@@ -129,7 +128,7 @@ func (f *fileBackend) lock(id string) *sync.Mutex {
 func (f *fileBackend) lifetime() time.Duration {
 	life := f.store.BrowserSessionTTL
 	if life <= 0 {
-		life = DefaultBrowserSessionTTL
+		life = defaultBrowserSessionTTL
 	}
 	if age := time.Duration(f.store.Options.MaxAge) * time.Second; age > life {
 		life = age
@@ -162,7 +161,7 @@ func (f *fileBackend) expiry(id string, fi fs.FileInfo) (time.Time, bool, error)
 }
 
 func (f *fileBackend) Load(_ context.Context, id string) ([]byte, time.Time, error) {
-	if !ValidID(id) {
+	if !validID(id) {
 		return nil, time.Time{}, ErrRecordNotFound
 	}
 	mu := f.lock(id)
@@ -205,7 +204,7 @@ func (f *fileBackend) Update(_ context.Context, id string, data []byte, _ time.D
 // write stores data as the file of id if it exists (update) or does not
 // (create), atomically: a temporary file in the same folder renamed over it.
 func (f *fileBackend) write(id string, data []byte, update bool) error {
-	if !ValidID(id) {
+	if !validID(id) {
 		return fmt.Errorf("%w: %q", ErrInvalidOptions, id)
 	}
 	mu := f.lock(id)
@@ -271,7 +270,7 @@ func (f *fileBackend) partner(id string) string {
 }
 
 func (f *fileBackend) Delete(_ context.Context, id string) error {
-	if !ValidID(id) {
+	if !validID(id) {
 		return ErrRecordNotFound
 	}
 	mu := f.lock(id)
@@ -307,7 +306,7 @@ func (f *fileBackend) cleanup() (int, error) {
 	for _, e := range entries {
 		name := e.Name()
 		switch {
-		case strings.HasPrefix(name, filePrefix) && ValidID(name[len(filePrefix):]):
+		case strings.HasPrefix(name, filePrefix) && validID(name[len(filePrefix):]):
 			id := name[len(filePrefix):]
 			mu := f.lock(id)
 			mu.Lock()
@@ -326,8 +325,8 @@ func (f *fileBackend) cleanup() (int, error) {
 			// A partner file: judged and removed under its session's lock,
 			// so that a Save writing it at the same time is not disturbed.
 			var mu *sync.Mutex
-			if rest := name[len(tempPrefix):]; len(rest) > IDLength && ValidID(rest[:IDLength]) {
-				mu = f.lock(rest[:IDLength])
+			if rest := name[len(tempPrefix):]; len(rest) > idLength && validID(rest[:idLength]) {
+				mu = f.lock(rest[:idLength])
 				mu.Lock()
 			}
 			fi, err := os.Lstat(filepath.Join(f.dir, name))

@@ -77,7 +77,7 @@ func TestFilesystemFileFormat(t *testing.T) {
 	}
 	data, _ := os.ReadFile(path)
 	values := map[any]any{}
-	if _, err := decodeAny(s.Codecs, "sid", data, &values); err != nil || values["user"] != "alice" {
+	if _, err := decodeAny(s.Codecs, recordName(session.ID), data, &values); err != nil || values["user"] != "alice" {
 		t.Fatalf("file does not decode as the values: %v %v", values, err)
 	}
 	entries, _ := os.ReadDir(dir)
@@ -380,7 +380,7 @@ func TestFilesystemCrashWhileSaving(t *testing.T) {
 			t.Fatal(err)
 		}
 		values := map[any]any{}
-		if _, err := decodeAny(s.Codecs, "sid", data, &values); err != nil {
+		if _, err := decodeAny(s.Codecs, recordName(strings.TrimPrefix(e.Name(), filePrefix)), data, &values); err != nil {
 			t.Fatalf("%s does not decode after a kill: %v", e.Name(), err)
 		}
 		if v, _ := values["payload"].(string); len(v) != 20000 || strings.Trim(v, v[:1]) != "" {

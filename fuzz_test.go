@@ -119,12 +119,12 @@ func FuzzServerStoreGet(f *testing.F) {
 	mem.Rand, files.Rand = constReader(7), constReader(7)
 	valid := mintCookie(f, mem, "sid", map[any]any{"user": "alice"})
 	mintCookie(f, files, "sid", map[any]any{"user": "alice"})
-	id, err := NewID(constReader(7))
+	id, err := newID(constReader(7))
 	if err != nil {
 		f.Fatal(err)
 	}
 	seeds := cookieSeeds(f, valid)
-	for _, hostile := range []string{"", "../../etc/passwd", id[:IDLength-1] + "/", id[:IDLength-1] + "\x00", strings.ToLower(id), id + "A"} {
+	for _, hostile := range []string{"", "../../etc/passwd", id[:idLength-1] + "/", id[:idLength-1] + "\x00", strings.ToLower(id), id + "A"} {
 		enc, err := mem.Codecs[0].Encode("sid", hostile)
 		if err != nil {
 			f.Fatal(err)
@@ -147,29 +147,29 @@ func FuzzServerStoreGet(f *testing.F) {
 // refValidID is ValidID written another way: 52 characters of the base32
 // alphabet.
 func refValidID(id string) bool {
-	return len(id) == IDLength && strings.Trim(id, "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567") == ""
+	return len(id) == idLength && strings.Trim(id, "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567") == ""
 }
 
 func FuzzValidID(f *testing.F) {
 	for _, seed := range []string{
-		"", "A", strings.Repeat("A", IDLength), strings.Repeat("7", IDLength), strings.Repeat("A", IDLength-1),
-		strings.Repeat("A", IDLength+1), strings.Repeat("a", IDLength), strings.Repeat("1", IDLength),
-		"../" + strings.Repeat("A", IDLength-3), strings.Repeat("A", IDLength-1) + "/", strings.Repeat("A", IDLength-1) + "\x00",
-		strings.Repeat("A", IDLength-2) + "..", strings.Repeat("A", IDLength-2) + "é",
+		"", "A", strings.Repeat("A", idLength), strings.Repeat("7", idLength), strings.Repeat("A", idLength-1),
+		strings.Repeat("A", idLength+1), strings.Repeat("a", idLength), strings.Repeat("1", idLength),
+		"../" + strings.Repeat("A", idLength-3), strings.Repeat("A", idLength-1) + "/", strings.Repeat("A", idLength-1) + "\x00",
+		strings.Repeat("A", idLength-2) + "..", strings.Repeat("A", idLength-2) + "é",
 	} {
 		f.Add(seed)
 	}
 	for range 3 {
-		id, err := NewID(nil)
+		id, err := newID(nil)
 		if err != nil {
 			f.Fatal(err)
 		}
 		f.Add(id)
 	}
 	f.Fuzz(func(t *testing.T, id string) {
-		valid := ValidID(id)
+		valid := validID(id)
 		if want := refValidID(id); valid != want {
-			t.Fatalf("ValidID(%q) = %v, want %v", id, valid, want)
+			t.Fatalf("validID(%q) = %v, want %v", id, valid, want)
 		}
 		if valid {
 			if strings.ContainsAny(id, "/.\x00\\") {
@@ -182,8 +182,8 @@ func FuzzValidID(f *testing.F) {
 		}
 		// Any 32 bytes make a valid ID.
 		if len(id) >= 32 {
-			nid, err := NewID(strings.NewReader(id))
-			if err != nil || !ValidID(nid) {
+			nid, err := newID(strings.NewReader(id))
+			if err != nil || !validID(nid) {
 				t.Fatalf("NewID from %q = %q, %v", id[:32], nid, err)
 			}
 		}

@@ -29,7 +29,6 @@ func NewMemoryStore(keyPairs ...[]byte) *MemoryStore {
 	mem := newMemoryBackend()
 	s := &MemoryStore{ServerStore: NewServerStore(mem, keyPairs...), mem: mem}
 	mem.now = s.ServerStore.now
-	s.Owner = s
 	return s
 }
 

@@ -14,7 +14,9 @@ import (
 // its MaxAge, IdleTimeout and AbsoluteTimeout when they differ from the
 // store's ("remember me": a session given MaxAge 30 days at login keeps it
 // on every later Save, where gorilla/sessions falls back to the store's
-// MaxAge), and its creation time when it has an absolute lifetime.
+// MaxAge), its creation time when it has an absolute lifetime, and, for a
+// server-side session that was renewed, the ID it was renewed from (so
+// that its logout also removes the forwarding marker of that ID).
 //
 // The entry is added while the values are encoded and removed when they are
 // decoded: callers never see it in Values. A session with the store's
@@ -38,6 +40,9 @@ func putMeta(s *Session, opts, storeOpts *Options) bool {
 	if opts.AbsoluteTimeout > 0 && s.created != 0 {
 		b = strconv.AppendInt(append(b, " created="...), s.created, 10)
 	}
+	if s.from != "" {
+		b = append(append(b, " from="...), s.from...)
+	}
 	if b == nil {
 		return false
 	}
@@ -56,6 +61,12 @@ func takeMeta(s *Session) {
 	str, _ := v.(string)
 	for field := range strings.FieldsSeq(str) {
 		k, val, _ := strings.Cut(field, "=")
+		if k == "from" {
+			if validID(val) {
+				s.from = val
+			}
+			continue
+		}
 		n, err := strconv.ParseInt(val, 10, 64)
 		if err != nil || n < 0 {
 			continue
@@ -101,32 +112,33 @@ func markCreated(s *Session, opts *Options, now time.Time) {
 }
 
 // encodeValues appends the encoding of session's values, with its meta
-// entry, to dst: what both the cookie and a server-side record hold. A
-// value the application stored under the reserved metaKey is refused: it
-// would be read back as the session's settings.
-func encodeValues(codecs []securecookie.Codec, dst []byte, session *Session, opts, storeOpts *Options) ([]byte, error) {
+// entry, signed under name, to dst: what both the cookie and a server-side
+// record hold. A value the application stored under the reserved metaKey
+// is refused: it would be read back as the session's settings.
+func encodeValues(codecs []securecookie.Codec, dst []byte, name string, session *Session, opts, storeOpts *Options) ([]byte, error) {
 	if _, ok := session.Values[metaKey]; ok {
 		return dst, fmt.Errorf("%w: the key %q is reserved", ErrSerialize, metaKey)
 	}
 	meta := putMeta(session, opts, storeOpts)
-	dst, err := encodeFirst(codecs, dst, session.name, session.Values)
+	dst, err := encodeFirst(codecs, dst, name, session.Values)
 	if meta {
 		delete(session.Values, metaKey)
 	}
 	return dst, err
 }
 
-// decodeValues decodes data into session's values and settings and returns
-// when they were saved (Unix seconds). On error the caller must call
-// session.afresh: the values may be partly decoded.
-func decodeValues(codecs []securecookie.Codec, data []byte, session *Session) (int64, error) {
-	saved, err := decodeAny(codecs, session.name, data, &session.Values)
-	if err != nil {
+// decodeValues decodes data, signed under name, into session's values and
+// settings and returns when they were saved (Unix seconds). On error the
+// caller must call session.afresh: the values may be partly decoded (but
+// see droppedValuesError: then the rest of them is usable).
+func decodeValues(codecs []securecookie.Codec, name string, data []byte, session *Session) (int64, error) {
+	saved, err := decodeAny(codecs, name, data, &session.Values)
+	if err != nil && !isDropped(err) {
 		return 0, err
 	}
 	if session.Values == nil {
 		session.Values = make(map[any]any)
 	}
 	takeMeta(session)
-	return saved, nil
+	return saved, err
 }

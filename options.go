@@ -2,7 +2,7 @@ package sessions
 
 import (
 	"fmt"
-	"strconv"
+	"math"
 	"strings"
 	"time"
 
@@ -49,13 +49,19 @@ type Options struct {
 	// session's lifetime. Give the store the longest MaxAge any session may
 	// have (the default, 30 days, suits "remember me") and shorter ones, or
 	// 0, to the sessions that need them.
+	//
+	// Save refuses a MaxAge above about 292 years (the most a
+	// time.Duration holds) with an error wrapping ErrInvalidOptions.
+	// Browsers cap a cookie's lifetime themselves (Chromium at 400 days).
 	MaxAge int
 
 	// Secure restricts the cookie to HTTPS. Required by names that start
-	// with "__Secure-" or "__Host-", by SameSite=None and by Partitioned.
+	// with "__Secure-", "__Host-", "__Http-" or "__Host-Http-", by
+	// SameSite=None and by Partitioned.
 	Secure bool
 
 	// HttpOnly hides the cookie from JavaScript (document.cookie).
+	// Required by names that start with "__Http-" or "__Host-Http-".
 	HttpOnly bool
 
 	// Partitioned sets the CHIPS Partitioned attribute. It requires Secure
@@ -79,8 +85,9 @@ type Options struct {
 
 	// AbsoluteTimeout expires a session this long after its first Save,
 	// however much it is used. Zero means none. The creation time travels
-	// with the session's values (see below), so it holds for cookie
-	// sessions as well as server-side ones, and it survives RenewID.
+	// with the session's values (as MaxAge, IdleTimeout and AbsoluteTimeout
+	// do, see below), so it holds for cookie sessions as well as
+	// server-side ones, and it survives RenewID.
 	AbsoluteTimeout time.Duration
 
 	// MaxAge, IdleTimeout and AbsoluteTimeout are remembered per session:
@@ -114,6 +121,11 @@ func defaultOptions() *Options {
 // defaultMaxAge is 30 days, in seconds, as in gorilla/sessions.
 const defaultMaxAge = 86400 * 30
 
+// maxCookieAge is the largest MaxAge, in seconds, that Save accepts: about
+// 292 years, the most a time.Duration holds. A larger one would overflow
+// into an Expires of "now" and a record TTL of a second.
+const maxCookieAge = int(math.MaxInt64 / int64(time.Second))
+
 // validName reports whether name is a non-empty HTTP token (RFC 9110
 // section 5.6.2), the only form a cookie name may take.
 func validName(name string) bool {
@@ -136,6 +148,11 @@ func isTokenChar(c byte) bool {
 	return strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0
 }
 
+// errInvalidName is the error of a cookie name that is not an HTTP token.
+func errInvalidName(name string) error {
+	return fmt.Errorf("%w: %q is not an HTTP token", ErrInvalidName, name)
+}
+
 // validAttr reports whether v can be written as a cookie attribute value:
 // no control characters and no ';', so that it cannot end the attribute
 // early or inject another one.
@@ -149,31 +166,41 @@ func validAttr(v string) bool {
 }
 
 // checkCookie returns an error wrapping ErrInvalidName or ErrInvalidOptions
-// when a cookie with this name and these options cannot be written as asked.
+// when a cookie with this name and these options cannot be written as asked,
+// or would be dropped by browsers. The prefix rules are those of RFC 6265bis
+// and of Chromium, which also enforces "__Http-" and "__Host-Http-".
 func checkCookie(name string, o *Options) error {
 	if !validName(name) {
-		return fmt.Errorf("%w: %q is not an HTTP token", ErrInvalidName, name)
+		return errInvalidName(name)
 	}
+	host := hasPrefixFold(name, "__Host-")
+	httpOnly := hasPrefixFold(name, "__Http-") || hasPrefixFold(name, "__Host-Http-")
 	var rule string
 	switch {
 	case !validAttr(o.Path):
 		rule = "Path contains ';' or a control character"
 	case !validAttr(o.Domain):
 		rule = "Domain contains ';' or a control character"
+	case o.MaxAge > maxCookieAge:
+		rule = fmt.Sprintf("MaxAge %d is more than %d seconds (292 years)", o.MaxAge, maxCookieAge)
 	case o.Partitioned && o.Path != "/":
 		rule = `Partitioned requires Path "/"`
 	case o.Partitioned && !o.Secure:
 		rule = "Partitioned requires Secure"
 	case o.SameSite == fasthttp.CookieSameSiteNoneMode && !o.Secure:
 		rule = "SameSite=None requires Secure"
-	case hasPrefixFold(name, "__Host-") && !o.Secure:
+	case host && !o.Secure:
 		rule = "the __Host- prefix requires Secure"
-	case hasPrefixFold(name, "__Host-") && o.Path != "/":
+	case host && o.Path != "/":
 		rule = `the __Host- prefix requires Path "/"`
-	case hasPrefixFold(name, "__Host-") && o.Domain != "":
+	case host && o.Domain != "":
 		rule = "the __Host- prefix forbids Domain"
 	case hasPrefixFold(name, "__Secure-") && !o.Secure:
 		rule = "the __Secure- prefix requires Secure"
+	case httpOnly && !o.Secure:
+		rule = "the __Http- prefix requires Secure"
+	case httpOnly && !o.HttpOnly:
+		rule = "the __Http- prefix requires HttpOnly"
 	default:
 		return nil
 	}
@@ -184,70 +211,4 @@ func checkCookie(name string, o *Options) error {
 // cookie prefixes case-insensitively.
 func hasPrefixFold(s, prefix string) bool {
 	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
-}
-
-// expiredDate is the Expires written on a deletion cookie, as net/http and
-// gorilla/sessions write it.
-var expiredDate = time.Unix(1, 0).UTC()
-
-// appendSetCookie appends the value of a Set-Cookie header for a session
-// cookie to dst. A negative MaxAge writes a deletion cookie with an empty
-// value, Max-Age=0 and an Expires in the past. The options must have passed
-// checkCookie.
-func appendSetCookie(dst []byte, name string, value []byte, o *Options, now time.Time) []byte {
-	dst = append(dst, name...)
-	dst = append(dst, '=')
-	if o.MaxAge >= 0 {
-		dst = append(dst, value...)
-	}
-	if o.Path != "" {
-		dst = append(dst, "; Path="...)
-		dst = append(dst, o.Path...)
-	}
-	if o.Domain != "" {
-		dst = append(dst, "; Domain="...)
-		dst = append(dst, o.Domain...)
-	}
-	switch {
-	case o.MaxAge > 0:
-		dst = append(dst, "; Max-Age="...)
-		dst = strconv.AppendInt(dst, int64(o.MaxAge), 10)
-		dst = append(dst, "; Expires="...)
-		dst = fasthttp.AppendHTTPDate(dst, now.Add(time.Duration(o.MaxAge)*time.Second))
-	case o.MaxAge < 0:
-		dst = append(dst, "; Max-Age=0; Expires="...)
-		dst = fasthttp.AppendHTTPDate(dst, expiredDate)
-	}
-	if o.HttpOnly {
-		dst = append(dst, "; HttpOnly"...)
-	}
-	if o.Secure {
-		dst = append(dst, "; Secure"...)
-	}
-	switch o.SameSite {
-	case fasthttp.CookieSameSiteDefaultMode:
-		dst = append(dst, "; SameSite"...)
-	case fasthttp.CookieSameSiteLaxMode:
-		dst = append(dst, "; SameSite=Lax"...)
-	case fasthttp.CookieSameSiteStrictMode:
-		dst = append(dst, "; SameSite=Strict"...)
-	case fasthttp.CookieSameSiteNoneMode:
-		dst = append(dst, "; SameSite=None"...)
-	}
-	if o.Partitioned {
-		dst = append(dst, "; Partitioned"...)
-	}
-	return dst
-}
-
-// setCookie replaces any Set-Cookie for name in the response with one built
-// from value and o. It writes the header itself rather than through
-// fasthttp.Cookie so that a deletion cookie carries both Max-Age=0 and an
-// Expires in the past, and so that no attribute is rewritten silently.
-func setCookie(ctx *fasthttp.RequestCtx, name string, value []byte, o *Options, now time.Time) {
-	b := getBuffer()
-	b.B = appendSetCookie(b.B[:0], name, value, o, now)
-	ctx.Response.Header.DelCookie(name)
-	ctx.Response.Header.SetBytesV(fasthttp.HeaderSetCookie, b.B)
-	putBuffer(b)
 }

@@ -130,21 +130,24 @@ func TestRegressionCookieStoreIgnoresSessionMaxAgeOnReplay(t *testing.T) {
 	t.Logf("memory store after 1h: new=%v (refused, as expected)", m2.IsNew)
 }
 
-// Review finding 4: Registry.Close is exported (io.Closer) and not idempotent. A handler
-// that closes its registry (defer GetRegistry(ctx).Close()) puts it in the
-// pool while the ctx still holds it; fasthttp closes it again at the end of
-// the request: the same *Registry is then handed to two requests at once.
+// Review finding 4: Registry.Close was exported (io.Closer) and not
+// idempotent. A handler that closed its registry (defer
+// GetRegistry(ctx).Close()) put it in the pool while the ctx still held it;
+// fasthttp closed it again at the end of the request: the same *Registry was
+// then handed to two requests at once. Registry.Close is gone (Clear is the
+// one way to release a registry early), and registries are not pooled.
 func TestRegressionRegistryDoubleCloseSharesRegistry(t *testing.T) {
 	store := NewCookieStore(testHash, testBlock)
 	_, aliceCookie := saveNewCookie(t, store, "alice")
 
 	var ctx1 fasthttp.RequestCtx
 	ctx1.Init(&fasthttp.Request{}, nil, nil)
-	r1 := GetRegistry(&ctx1)
-	_ = r1.Close()       // user code
-	ctx1.Request.Reset() // fasthttp after the response: closes it again
+	GetRegistry(&ctx1)
+	Clear(&ctx1)         // user code
+	Clear(&ctx1)         // twice
+	ctx1.Request.Reset() // fasthttp after the response: closes what is left
 
-	// Two concurrent requests on this P now get the same registry.
+	// Two concurrent requests now get two registries.
 	ctxAlice := requestWithCookie("sid", aliceCookie)
 	ra := GetRegistry(ctxAlice)
 	_, _ = store.Get(ctxAlice, "sid") // Alice's handler loads her session

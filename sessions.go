@@ -22,6 +22,12 @@ const flashesKey = "_flash"
 type Session struct {
 	// ID identifies the session in a server-side store. It is empty for
 	// cookie sessions, and for a server-side session until its first Save.
+	// The store sets it: call RenewID to give a session a new ID. A Save of
+	// a server-side session whose ID was changed by hand fails with an
+	// error wrapping ErrInvalidOptions (gorilla/sessions honours an ID set
+	// on a new session and silently replaces one set on a loaded session;
+	// one rule is simpler, and IDs chosen by the application invite
+	// session fixation).
 	ID string
 
 	// Values are the session's data. Keys and values must be encodable by
@@ -45,6 +51,10 @@ type Session struct {
 	// only for sessions with an absolute lifetime; 0 when unknown.
 	created int64
 
+	// from is the ID this server-side session was renewed from, kept so
+	// that its logout removes that ID's forwarding marker (see revoke.go).
+	from string
+
 	// opts holds the copy of the store's Options that the stores of this
 	// package point Options at, saving an allocation per request.
 	opts Options
@@ -66,14 +76,6 @@ func NewSession(store Store, name string) *Session {
 	}
 }
 
-// newStoreSession returns a new session of store with a copy of opts and
-// nil Values: the caller decodes the values into it, or calls afresh.
-func newStoreSession(store Store, name string, opts *Options) *Session {
-	s := &Session{IsNew: true, store: store, name: name, opts: *opts}
-	s.Options = &s.opts
-	return s
-}
-
 // afresh makes s a new, empty session with a copy of opts, as a store
 // returns it when there is no usable cookie or record, and returns s.
 func (s *Session) afresh(opts *Options) *Session {
@@ -85,8 +87,18 @@ func (s *Session) afresh(opts *Options) *Session {
 	s.opts = *opts
 	s.Options = &s.opts
 	s.created = 0
+	s.from = ""
 	s.IsNew = true
 	return s
+}
+
+// options returns the session's Options, or fallback (the store's) when
+// they were set to nil.
+func (s *Session) options(fallback *Options) *Options {
+	if s.Options != nil {
+		return s.Options
+	}
+	return fallback
 }
 
 // Name returns the name of the session, which is the name of its cookie.
@@ -271,13 +283,18 @@ func (s *Session) GetBool(key any) (bool, error) {
 // RenewID asks a server-side store to give the session a new ID on its next
 // Save, keeping its values: the record under the old ID is removed and the
 // old cookie finds nothing any more. Call it when the user logs in (or their
-// privileges change) to defeat session fixation. Cookie stores have no ID,
-// and ignore it.
+// privileges change) to defeat session fixation. A logout that raced the
+// renewal, from a request that still held the old ID, ends the renewed
+// session too. Cookie stores have no ID, and ignore it.
 func (s *Session) RenewID() { s.server.renew = true }
 
 // serverState is what a server-side store remembers about the record a
 // session was loaded from.
 type serverState struct {
+	// cookieID is the ID the request's cookie carried, once its signature
+	// was verified, even when its record could not be loaded: a logout
+	// deletes it.
+	cookieID string
 	// loadedID is the ID of the record the session was loaded from, or ""
 	// when the session is new or its record was removed by a Save.
 	loadedID string

@@ -156,7 +156,7 @@ func runTimeoutScenario(t *testing.T, kind storeKind, sc timeoutScenario) {
 				if kind == kindCookie {
 					continue
 				}
-				if !ValidID(id) || (v == "changed") != (id != prevID) {
+				if !validID(id) || (v == "changed") != (id != prevID) {
 					t.Fatalf("step %d (%s after %v): ID %q, previous %q, want it %s\nbody: %s", i, step.path, elapsed, id, prevID, v, body)
 				}
 				continue

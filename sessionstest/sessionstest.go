@@ -18,8 +18,11 @@
 package sessionstest
 
 import (
+	"crypto/rand"
+	"encoding/base32"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -50,6 +53,13 @@ type Config struct {
 	// Stress is the number of operations of the revocation stress test;
 	// 0 means 2000.
 	Stress int
+
+	// Break, when set, makes the backend of store fail until the returned
+	// function repairs it: every call returns an error, or waits for the
+	// store's own timeout (for example a Redis server stopped with
+	// SIGSTOP). The test of a logout during an outage needs it, and is
+	// skipped without it.
+	Break func(t *testing.T, store sessions.Store) (repair func())
 }
 
 // Clock is a settable clock for stores under test. It is safe for
@@ -120,6 +130,17 @@ func Run(t *testing.T, cfg Config) {
 		{"RevocationStress", true, false, testRevocationStress},
 		{"Expiry", true, true, testExpiry},
 		{"StaleSaveAfterExpiry", true, true, testStaleSaveAfterExpiry},
+		{"BadCookieCleared", false, false, testBadCookieCleared},
+		{"LogoutFollowsRenewal", true, false, testLogoutFollowsRenewal},
+		{"RenewalAfterLogout", true, false, testRenewalAfterLogout},
+		{"LogoutWithPreRenewalCookie", true, false, testLogoutWithPreRenewalCookie},
+		{"LogoutFollowsRenewalChain", true, false, testLogoutFollowsRenewalChain},
+		{"RenewalRace", true, false, testRenewalRace},
+		{"OldIDCookieRefused", true, true, testOldIDCookieRefused},
+		{"RecordBoundToID", true, false, testRecordBoundToID},
+		{"UnboundRecord", true, false, testUnboundRecord},
+		{"IDSetByHand", true, false, testIDSetByHand},
+		{"LogoutDuringOutage", true, false, testLogoutDuringOutage},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -146,6 +167,8 @@ func Run(t *testing.T, cfg Config) {
 //	/browser        sets MaxAge to 0
 //	/logout         sets MaxAge to -1
 //	/renew          asks for a new ID
+//	/idle?d=&maxage= sets the session's IdleTimeout (and MaxAge)
+//	/handid         sets the session's ID by hand
 //	/               only loads and saves
 //
 // The body is "new=<IsNew> id=<ID> values=<sorted values> flashes=<flashes>
@@ -183,6 +206,17 @@ func (e *env) handle(ctx *fasthttp.RequestCtx) {
 		s.Options.MaxAge = -1
 	case "/renew":
 		s.RenewID()
+	case "/idle":
+		// /idle?d=20m&maxage=3600 gives the session its own timeouts.
+		if d, err := time.ParseDuration(string(ctx.QueryArgs().Peek("d"))); err == nil {
+			s.Options.IdleTimeout = d
+		}
+		if n, err := ctx.QueryArgs().GetUint("maxage"); err == nil {
+			s.Options.MaxAge = n
+		}
+	case "/handid":
+		s.Values["h"] = "1"
+		s.ID = strings.Repeat("A", 52)
 	}
 	saveErr := sessions.Save(ctx)
 	fmt.Fprintf(ctx, "new=%v id=%s values=%s flashes=%v get=%s save=%s",
@@ -201,16 +235,25 @@ func render(values map[any]any) string {
 		}
 		parts = append(parts, fmt.Sprintf("%v:%s=%v", k, typ, v))
 	}
-	sortStrings(parts)
+	slices.Sort(parts)
 	return "{" + strings.Join(parts, ",") + "}"
 }
 
-func sortStrings(a []string) {
-	for i := 1; i < len(a); i++ {
-		for j := i; j > 0 && a[j] < a[j-1]; j-- {
-			a[j], a[j-1] = a[j-1], a[j]
-		}
-	}
+// browserSessionTTL is how long the stores keep the record of a
+// browser-session cookie when BrowserSessionTTL is not set.
+const browserSessionTTL = 24 * time.Hour
+
+// validID reports whether id has the form of the stores' session IDs: 52
+// characters of the base32 alphabet (32 random bytes).
+func validID(id string) bool {
+	return len(id) == 52 && strings.Trim(id, "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567") == ""
+}
+
+// newID returns an ID of that form that no store made.
+func newID() string {
+	var b [32]byte
+	_, _ = rand.Read(b[:])
+	return base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b[:])
 }
 
 // sentinel names the sentinel error err wraps.
@@ -246,7 +289,10 @@ func field(body, key string) string {
 	return ""
 }
 
-func (e *env) client() *testsrv.Client { return e.srv.NewClient(1) }
+// clientT is one user of the suite's server, with its own cookie jar.
+type clientT = testsrv.Client
+
+func (e *env) client() *clientT { return e.srv.NewClient(1) }
 
 // get sends path and checks that the body has each of the key=value pairs.
 func (e *env) get(c *testsrv.Client, path string, want ...string) string {

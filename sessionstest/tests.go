@@ -158,7 +158,7 @@ func testNoCrossTalk(e *env) {
 func testIDs(e *env) {
 	c := e.client()
 	body := e.get(c, "/set?a=0", "new=true")
-	if id := field(body, "id"); !sessions.ValidID(id) {
+	if id := field(body, "id"); !validID(id) {
 		e.t.Fatalf("ID after the first Save = %q", id)
 	}
 	ids := map[string]bool{}
@@ -189,17 +189,14 @@ func testHostileIDs(e *env) {
 		c := e.client()
 		c.Jar[cookieName] = enc
 		body := e.get(c, "/set?a=1", "new=true", "get=invalid", "save=nil")
-		if got := field(body, "id"); got == id || !sessions.ValidID(got) {
+		if got := field(body, "id"); got == id || !validID(got) {
 			e.t.Fatalf("hostile ID %q: saved under %q", id, got)
 		}
 	}
 }
 
 func testAbsentRecord(e *env) {
-	chosen, err := sessions.NewID(nil)
-	if err != nil {
-		e.t.Fatal(err)
-	}
+	chosen := newID()
 	c := e.client()
 	c.Jar[cookieName] = encode(e.t, chosen)
 	body := e.get(c, "/set?a=1", "new=true", "get=nil", "save=nil")
@@ -213,7 +210,7 @@ func testRenew(e *env) {
 	id := field(e.get(c, "/set?user=alice"), "id")
 	old := c.Jar[cookieName]
 	body := e.get(c, "/renew", "new=false", "values={user:string=alice}", "save=nil")
-	if nid := field(body, "id"); nid == id || !sessions.ValidID(nid) {
+	if nid := field(body, "id"); nid == id || !validID(nid) {
 		e.t.Fatalf("renewed ID %q (was %q)", nid, id)
 	}
 	e.get(c, "/", "new=false", "values={user:string=alice}")
@@ -234,17 +231,21 @@ func testDestroyRevokes(e *env) {
 
 // overlap starts a slow request with c's cookie that loads the session and
 // waits; it returns a function that lets it finish and returns its body.
+// The slow request sets a value and saves.
 func (e *env) overlap(cookie string) (finish func() string) {
+	return e.overlapDo(cookie, func(s *sessions.Session) { s.Values["slow"] = "saved" })
+}
+
+// overlapDo is overlap with the slow request doing op to the session (and
+// then saving it twice, as a handler and then a save-everything middleware
+// would: a second Save must not undo what the first refused).
+func (e *env) overlapDo(cookie string, op func(s *sessions.Session)) (finish func() string) {
 	loaded, release := make(chan struct{}), make(chan struct{})
 	e.hook = func(ctx *fasthttp.RequestCtx, s *sessions.Session) {
 		if string(ctx.Path()) == "/slow" {
 			close(loaded)
 			<-release
-			s.Values["slow"] = "saved"
-			// Save twice, as a handler and then a save-everything
-			// middleware would: the first Save finds the record gone;
-			// the second (the handler's sessions.Save, reported in the
-			// body) must not bring it back either.
+			op(s)
 			_ = s.Save(ctx)
 		}
 	}
@@ -445,7 +446,7 @@ func testExpiry(e *env) {
 	e.get(c2, "/set?b=1", "new=true")
 	e.get(c2, "/browser", "new=false")
 	e.get(c2, "/", "new=false", "values={b:string=1}")
-	e.clock.Advance(sessions.DefaultBrowserSessionTTL + time.Minute)
+	e.clock.Advance(browserSessionTTL + time.Minute)
 	e.get(c2, "/", "new=true", "values={}")
 }
 
@@ -462,7 +463,7 @@ func testStaleSaveAfterExpiry(e *env) {
 	// The record expired while the request ran: the Save starts a new,
 	// empty session under a new ID; the values are not carried over.
 	body = e.get(c, "/slow", "new=true", "values={}", "save=nil")
-	if nid := field(body, "id"); nid == id || !sessions.ValidID(nid) {
+	if nid := field(body, "id"); nid == id || !validID(nid) {
 		e.t.Fatalf("a Save after expiry kept the old ID %s (now %s)", id, nid)
 	}
 }

@@ -150,7 +150,7 @@ func TestCookieFromOtherKeys(t *testing.T) {
 	r := b2.Get(after, "/")
 	exampletest.Contains(t, "page", r.Body, notLoggedIn)
 	exampletest.Contains(t, "cookie", r.SetCookie, "session=;", "Max-Age=0")
-	exampletest.Contains(t, "log", after.Log.String(), "ignoring session cookie", "sessions: invalid cookie")
+	exampletest.Contains(t, "log", after.Log.String(), "ignoring session cookie", `sessions: session "session": invalid cookie`)
 
 	r = b2.Get(after, "/")
 	exampletest.Contains(t, "page", r.Body, notLoggedIn)

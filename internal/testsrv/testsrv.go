@@ -131,6 +131,21 @@ func (c *Client) SetCookie(name string) string {
 	return ""
 }
 
+// SetCookies returns the raw Set-Cookie values for name in the last
+// response, in order.
+func (c *Client) SetCookies(name string) []string {
+	if c.last == nil {
+		return nil
+	}
+	var all []string
+	for k, v := range c.last.Header.Cookies() {
+		if string(k) == name {
+			all = append(all, string(v))
+		}
+	}
+	return all
+}
+
 // MustContain fails the test unless got contains every one of wants.
 func MustContain(t testing.TB, got string, wants ...string) {
 	t.Helper()

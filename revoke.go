@@ -1,0 +1,154 @@
+package sessions
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/valyala/fasthttp"
+)
+
+// Renewal and logout on a Backend: forwarding markers.
+//
+// A renewal moves a session from ID X to a new ID Y. A logout that loaded X
+// before the renewal finished would delete X and find nothing to delete, so
+// Y, which its user's browser now holds, would outlive the logout. To stop
+// that, a renewal leaves a forwarding marker: a record under markerID(X),
+// signed under a name bound to X, holding Y. Its order of writes is
+//
+//	Create(Y)            the values under the new ID
+//	Create(markerID(X))  fails if another renewal of X won: revoked
+//	Delete(X)            fails if a logout or a renewal removed X first: revoked
+//
+// and a logout (destroy) of X runs Delete(X), then Load(markerID(X)), and
+// when a marker is there destroys Y the same way, and so on down the chain.
+// Whatever the interleaving, a logout that returns nil leaves no live
+// session renewed from the one it ended: either the logout's Delete(X) came
+// first and the renewal is revoked (it deletes Y itself), or the renewal's
+// Delete(X) came first, after its marker was written, and the logout follows
+// the marker. Every step is one ordinary Backend call on one ID, so this
+// holds on any Backend, Redis Cluster included.
+//
+// A marker lives as long as X would have lived, and at least as long as Y's
+// first TTL, so that any request that loaded X can still follow it.
+
+// maxForwards bounds the chain of renewals a logout follows; a session is
+// renewed at login and when privileges change, a few times at most within
+// the life of a marker.
+const maxForwards = 32
+
+// renew moves a loaded session to a new ID (see the comment above) and
+// returns the new ID.
+func (s *ServerStore) renew(ctx context.Context, session *Session, opts *Options, ttl time.Duration, now time.Time) (string, error) {
+	old, from := session.server.loadedID, session.from
+	session.from = old // saved with the new record
+	id, err := s.renewTo(ctx, session, old, opts, ttl, now)
+	if err != nil {
+		session.from = from
+	}
+	return id, err
+}
+
+func (s *ServerStore) renewTo(ctx context.Context, session *Session, old string, opts *Options, ttl time.Duration, now time.Time) (string, error) {
+	id, err := s.create(ctx, session, opts, ttl)
+	if err != nil {
+		return "", err
+	}
+	b := getBuffer()
+	defer putBuffer(b)
+	if b.B, err = encodeFirst(s.Codecs, b.B[:0], markerName(old), id); err != nil {
+		return "", errors.Join(fmt.Errorf("encoding the forwarding marker: %w", err), s.deleteQuietly(ctx, id))
+	}
+	mttl := max(ttl, session.server.expires.Sub(now))
+	err = s.Backend.Create(ctx, markerID(old), b.B, mttl)
+	if errors.Is(err, ErrRecordExists) {
+		// Another request renewed the old ID first: this renewal must not
+		// leave a second live copy of the session.
+		s.revoke(session)
+		return "", errors.Join(ErrSessionRevoked, s.deleteQuietly(ctx, id))
+	}
+	if err != nil {
+		return "", errors.Join(fmt.Errorf("saving the forwarding marker: %w", err), s.deleteQuietly(ctx, id))
+	}
+	err = s.Backend.Delete(ctx, old)
+	if err == nil {
+		return id, nil
+	}
+	// Either another request destroyed the old record first (this renewal
+	// must not bring its values back), or the backend failed; in both
+	// cases the new record goes, and its marker after it (a marker left
+	// pointing to a live record would let a logout find it).
+	cleanup := s.deleteQuietly(ctx, id)
+	if cleanup == nil {
+		cleanup = s.deleteQuietly(ctx, markerID(old))
+	}
+	if errors.Is(err, ErrRecordNotFound) {
+		s.revoke(session)
+		return "", errors.Join(ErrSessionRevoked, cleanup)
+	}
+	return "", errors.Join(fmt.Errorf("deleting the old record: %w", err), cleanup)
+}
+
+// logout deletes the session's record, with every record renewed from it,
+// and sets the deletion cookie. It deletes the ID the request's cookie
+// carried even when its record could not be loaded (the backend failed, or
+// another request renewed it meanwhile); when the deletion fails it returns
+// the error and sets no cookie, so that the browser keeps its cookie and the
+// logout can be tried again.
+func (s *ServerStore) logout(ctx *fasthttp.RequestCtx, session *Session, opts *Options, now time.Time) error {
+	id := session.server.loadedID
+	if id == "" {
+		id = session.server.cookieID
+	}
+	if id != "" {
+		if err := s.destroy(ctx, id); err != nil {
+			return fmt.Errorf("deleting record: %w", err)
+		}
+	}
+	if session.from != "" {
+		// The marker of the ID this session was renewed from points to a
+		// deleted record now: tidiness (it would expire anyway).
+		_ = s.Backend.Delete(ctx, markerID(session.from))
+		session.from = ""
+	}
+	session.server = serverState{}
+	session.ID = ""
+	setCookie(ctx, session.name, nil, opts, now)
+	return nil
+}
+
+// destroy deletes the record under id and every record renewed from it,
+// following the forwarding markers. It returns nil when none of them is
+// left, whether or not they existed.
+func (s *ServerStore) destroy(ctx context.Context, id string) error {
+	var markers []string
+	for range maxForwards {
+		if err := s.Backend.Delete(ctx, id); err != nil && !errors.Is(err, ErrRecordNotFound) {
+			return err
+		}
+		mid := markerID(id)
+		data, _, err := s.Backend.Load(ctx, mid)
+		if errors.Is(err, ErrRecordNotFound) {
+			// The end of the chain. The markers passed point to deleted
+			// records; removing them is tidiness (they expire anyway).
+			for _, m := range markers {
+				_ = s.Backend.Delete(ctx, m)
+			}
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("reading the forwarding marker of a renewed session: %w", err)
+		}
+		var next string
+		if _, err := decodeAny(s.Codecs, markerName(id), data, &next); err != nil {
+			return fmt.Errorf("the forwarding marker of a renewed session: %w", err)
+		}
+		if !validID(next) {
+			return fmt.Errorf("%w: the forwarding marker of a renewed session holds no valid ID", ErrCookieInvalid)
+		}
+		markers = append(markers, mid)
+		id = next
+	}
+	return fmt.Errorf("%w: more than %d forwarding markers in a row", ErrCookieInvalid, maxForwards)
+}
