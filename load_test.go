@@ -45,11 +45,15 @@ func loadHandler(store Store) fasthttp.RequestHandler {
 // the cookie and memory stores, and 10,880 to the filesystem store, whose
 // atomic rename per Save costs about 2 ms of disk time on an ext4 volume
 // mounted with discard, so that the run stays within a minute on 2 cores.
-// With -race or -short it sends about 5,000 per store.
+// With -race it sends about 5,000 per store; with -short (a developer's
+// quick run) it is skipped.
 func TestLoadNoCrossTalk(t *testing.T) {
+	if testing.Short() {
+		t.Skip("the load test is long: run it without -short (CI does, with -race)")
+	}
 	const users = 64
 	perUser := map[storeKind]int{kindCookie: 700, kindMemory: 700, kindFS: 170}
-	if raceEnabled || testing.Short() {
+	if raceEnabled {
 		perUser = map[storeKind]int{kindCookie: 79, kindMemory: 79, kindFS: 79} // 5,056 per store
 	}
 	var total atomic.Int64

@@ -164,6 +164,12 @@ var page = template.Must(template.New("page").Parse(`<!doctype html>
 {{range .Flashes}}<p class="flash">{{.}}</p>
 {{end}}{{if .User}}<p>Logged in as <strong id="user">{{.User}}</strong>.</p>
 <p><a href="/logout">Log out</a></p>
+<p class="note">This example keeps the whole session in a signed cookie
+(CookieStore). Logging out deletes the cookie in this browser; a copy of it
+taken before (from another browser, or by a thief) keeps working until it
+expires, because nothing on the server remembers the logout. For a logout
+that ends every copy, use a server-side store: see examples/multi or
+examples/redis.</p>
 {{else}}<p id="user">not logged in</p>
 <form method="post" action="/login">
 <label>Name <input name="user" required maxlength="64"></label>
@@ -218,42 +224,44 @@ func allow(ctx *fasthttp.RequestCtx, methods ...string) bool {
 // session returns the request's session. A cookie that does not decode
 // (keys changed by a restart, expired, tampered with) is no reason to fail
 // the request: the store returns a new, empty session along with the error,
-// which is logged; invalid reports it.
-func (a *app) session(ctx *fasthttp.RequestCtx) (s *sessions.Session, invalid bool) {
+// which is logged.
+func (a *app) session(ctx *fasthttp.RequestCtx) *sessions.Session {
 	s, err := a.store.Get(ctx, sessionName)
 	if err != nil {
 		a.logger.Printf("%s %s: ignoring session cookie: %v", ctx.Method(), ctx.Path(), err)
 	}
-	return s, err != nil
+	return s
 }
 
 // save saves the session. On error it answers 500 and returns false.
+//
+// ErrSessionRevoked is not an error of the application: with a server-side
+// store it means another request of the same browser logged out or logged
+// in while this one ran, and the browser already holds what that request
+// set. This request then carries on as logged out. (CookieStore never
+// returns it; it is handled so that swapping the store keeps the app
+// right.)
 func (a *app) save(ctx *fasthttp.RequestCtx, s *sessions.Session) bool {
-	if err := s.Save(ctx); err != nil {
-		a.logger.Printf("%s %s: saving the session: %v", ctx.Method(), ctx.Path(), err)
-		ctx.Error("internal server error", fasthttp.StatusInternalServerError)
-		return false
+	err := s.Save(ctx)
+	switch {
+	case err == nil, errors.Is(err, sessions.ErrSessionRevoked):
+		return true
 	}
-	return true
+	a.logger.Printf("%s %s: saving the session: %v", ctx.Method(), ctx.Path(), err)
+	ctx.Error("internal server error", fasthttp.StatusInternalServerError)
+	return false
 }
 
 // home shows the user and the flashes. Reading the flashes removes them
 // from the session, which is then saved so that they are shown only once.
 func (a *app) home(ctx *fasthttp.RequestCtx) {
-	s, invalid := a.session(ctx)
+	// An unreadable cookie (keys changed, expired, tampered with) gives a
+	// new session, and the store answers with a deletion cookie so that
+	// the browser stops sending it.
+	s := a.session(ctx)
 	flashes := s.Flashes()
-	switch {
-	case invalid:
-		// Delete the unreadable cookie, so that it is not sent (and
-		// logged) again on every request.
-		s.Options.MaxAge = -1
-		if !a.save(ctx, s) {
-			return
-		}
-	case len(flashes) > 0:
-		if !a.save(ctx, s) {
-			return
-		}
+	if len(flashes) > 0 && !a.save(ctx, s) {
+		return
 	}
 	ctx.SetContentType("text/html; charset=utf-8")
 	ctx.Response.Header.Set(fasthttp.HeaderCacheControl, "no-store")
@@ -280,7 +288,7 @@ func (a *app) login(ctx *fasthttp.RequestCtx) {
 		ctx.Error(fmt.Sprintf("a user name of 1 to %d bytes is required", maxUserLen), fasthttp.StatusBadRequest)
 		return
 	}
-	s, _ := a.session(ctx) // an invalid cookie is simply replaced
+	s := a.session(ctx) // an invalid cookie is simply replaced
 	// Log-in is a privilege change: server-side stores move the session to
 	// a new ID against session fixation. CookieStore has no ID, and ignores
 	// it; it is here so that swapping the store keeps the app safe.
@@ -300,13 +308,19 @@ func (a *app) login(ctx *fasthttp.RequestCtx) {
 }
 
 // logout deletes the session: MaxAge < 0 makes Save send a cookie that the
-// browser deletes at once.
+// browser deletes at once (and a server-side store delete the record).
+// When that fails (a server-side store whose backend is down), the user is
+// told so, and stays logged in: the cookie is kept so that they can try
+// again. Never answer "logged out" to a logout that did not happen.
 func (a *app) logout(ctx *fasthttp.RequestCtx) {
-	s, _ := a.session(ctx)
+	s := a.session(ctx)
 	s.Options.MaxAge = -1
-	if a.save(ctx, s) {
-		redirectHome(ctx)
+	if err := s.Save(ctx); err != nil && !errors.Is(err, sessions.ErrSessionRevoked) {
+		a.logger.Printf("%s %s: logging out: %v", ctx.Method(), ctx.Path(), err)
+		ctx.Error("Logging out failed: you are still logged in. Please try again.", fasthttp.StatusInternalServerError)
+		return
 	}
+	redirectHome(ctx)
 }
 
 // redirectHome answers 303 See Other to "/". The Location is relative, so

@@ -188,12 +188,12 @@ func newApp(prefs *sessions.CookieStore, auth *sessions.FilesystemStore, logger 
 // request: the store returns a new, empty session along with the error,
 // which is logged; invalid reports it, so that the caller can delete the
 // cookie.
-func (a *app) get(ctx *fasthttp.RequestCtx, store sessions.Store, name string) (s *sessions.Session, invalid bool) {
+func (a *app) get(ctx *fasthttp.RequestCtx, store sessions.Store, name string) *sessions.Session {
 	s, err := store.Get(ctx, name)
 	if err != nil {
 		a.logger.Printf("%s %s: ignoring cookie %q: %v", ctx.Method(), ctx.Path(), name, err)
 	}
-	return s, err != nil
+	return s
 }
 
 // save saves every session this request got, with one call, whatever their
@@ -248,18 +248,12 @@ func (a *app) render(ctx *fasthttp.RequestCtx, status int, d pageData) {
 // shown once. A request that changed nothing saves nothing: a visitor
 // without a login gets no session file.
 func (a *app) home(ctx *fasthttp.RequestCtx) {
-	prefs, badPrefs := a.get(ctx, a.prefs, prefsName)
-	auth, badAuth := a.get(ctx, a.auth, authName)
+	// An unreadable cookie gives a new session, and its store answers with
+	// a deletion cookie so that the browser stops sending it.
+	prefs := a.get(ctx, a.prefs, prefsName)
+	auth := a.get(ctx, a.auth, authName)
 	flashes := auth.Flashes()
-	// Delete unreadable cookies, so that they are not sent (and logged)
-	// on every request.
-	if badPrefs {
-		prefs.Options.MaxAge = -1
-	}
-	if badAuth {
-		auth.Options.MaxAge = -1
-	}
-	if (badPrefs || badAuth || len(flashes) > 0) && !a.save(ctx) {
+	if len(flashes) > 0 && !a.save(ctx) {
 		return
 	}
 	a.render(ctx, fasthttp.StatusOK, pageData{
@@ -282,8 +276,8 @@ func (a *app) login(ctx *fasthttp.RequestCtx) {
 		ctx.Error(fmt.Sprintf("a user name of 1 to %d bytes is required", maxUserLen), fasthttp.StatusBadRequest)
 		return
 	}
-	auth, _ := a.get(ctx, a.auth, authName) // an invalid cookie is simply replaced
-	prefs, _ := a.get(ctx, a.prefs, prefsName)
+	auth := a.get(ctx, a.auth, authName) // an invalid cookie is simply replaced
+	prefs := a.get(ctx, a.prefs, prefsName)
 	// Logging in is a privilege change: move the auth session to a new ID
 	// against session fixation.
 	auth.RenewID()
@@ -297,8 +291,8 @@ func (a *app) login(ctx *fasthttp.RequestCtx) {
 
 // private is the page that needs a login.
 func (a *app) private(ctx *fasthttp.RequestCtx) {
-	auth, _ := a.get(ctx, a.auth, authName)
-	prefs, _ := a.get(ctx, a.prefs, prefsName)
+	auth := a.get(ctx, a.auth, authName)
+	prefs := a.get(ctx, a.prefs, prefsName)
 	user := auth.GetString("user")
 	if user == "" {
 		a.render(ctx, fasthttp.StatusUnauthorized, pageData{Title: "not logged in", Theme: prefs.GetString("theme")})
@@ -309,12 +303,19 @@ func (a *app) private(ctx *fasthttp.RequestCtx) {
 
 // logout deletes the auth session: its file is removed and its cookie
 // deleted. The preferences are not touched, and stay.
+//
+// When the file cannot be removed, the user is told so and stays logged
+// in (the cookie is kept, so that they can try again): never answer
+// "logged out" to a logout that did not happen.
 func (a *app) logout(ctx *fasthttp.RequestCtx) {
-	auth, _ := a.get(ctx, a.auth, authName)
+	auth := a.get(ctx, a.auth, authName)
 	auth.Options.MaxAge = -1
-	if a.save(ctx) {
-		redirect(ctx, "/")
+	if err := auth.Save(ctx); err != nil {
+		a.logger.Printf("%s %s: logging out: %v", ctx.Method(), ctx.Path(), err)
+		ctx.Error("Logging out failed: you are still logged in. Please try again.", fasthttp.StatusInternalServerError)
+		return
 	}
+	redirect(ctx, "/")
 }
 
 // theme sets the theme preference.
@@ -324,7 +325,7 @@ func (a *app) theme(ctx *fasthttp.RequestCtx) {
 		ctx.Error(`set must be "light" or "dark"`, fasthttp.StatusBadRequest)
 		return
 	}
-	prefs, _ := a.get(ctx, a.prefs, prefsName)
+	prefs := a.get(ctx, a.prefs, prefsName)
 	prefs.Values["theme"] = theme
 	if a.save(ctx) {
 		redirect(ctx, "/")

@@ -250,12 +250,19 @@ func (a *app) private(ctx *fasthttp.RequestCtx) {
 // A CookieStore cannot revoke a cookie: a copy taken before the logout
 // stays valid until it expires. Use a server-side store (MemoryStore,
 // FilesystemStore, redisstore) when that matters.
+//
+// When the logout cannot be done (a server-side store whose backend is
+// down), the user is told so and stays logged in: never answer "logged
+// out" to a logout that did not happen.
 func (a *app) logout(ctx *fasthttp.RequestCtx) {
 	s, _ := a.session(ctx)
 	s.Options.MaxAge = -1
-	if a.save(ctx, s) {
-		redirect(ctx, "/")
+	if err := s.Save(ctx); err != nil {
+		a.logger.Printf("%s %s: logging out: %v", ctx.Method(), ctx.Path(), err)
+		ctx.Error("Logging out failed: you are still logged in. Please try again.", fasthttp.StatusInternalServerError)
+		return
 	}
+	redirect(ctx, "/")
 }
 
 // redirect answers 303 See Other to a relative location.
