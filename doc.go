@@ -94,7 +94,8 @@
 // Cookie rules are checked on Save, which returns an error wrapping
 // ErrInvalidOptions (and sets no cookie) rather than writing a cookie that
 // browsers would drop: SameSite=None and Partitioned need Secure, the
-// "__Host-" and "__Secure-" name prefixes need their attributes.
+// "__Host-", "__Secure-", "__Http-" and "__Host-Http-" name prefixes need
+// their attributes, and a MaxAge may not exceed about 292 years.
 //
 // MaxAge > 0 makes a persistent cookie, MaxAge 0 a browser-session cookie
 // (dropped when the browser closes), and MaxAge < 0 deletes the session on
@@ -107,13 +108,14 @@
 //		session.Options.MaxAge = 0
 //	}
 //
-// A session whose MaxAge differs from the store's keeps it on later
-// requests: the stores carry it with the encoded values under a reserved
-// key, hidden from Values. (With gorilla/sessions a session loaded by a
-// later request starts from the store's Options again.) Only MaxAge is
-// kept this way; other changes to a session's Options apply to the Saves
-// of the request that made them. An application running gorilla/sessions
-// on the same cookie sees the reserved key as one extra value.
+// A session whose MaxAge, IdleTimeout or AbsoluteTimeout differs from the
+// store's keeps it on later requests: the stores carry them with the
+// encoded values under a reserved key, hidden from Values. (With
+// gorilla/sessions a session loaded by a later request starts from the
+// store's Options again.) Other changes to a session's Options (Path,
+// Domain, Secure, ...) apply to the Saves of the request that made them.
+// An application running gorilla/sessions on the same cookie sees the
+// reserved key as one extra value.
 //
 // The store's MaxAge method also sets the codecs' MaxAge, after which a
 // cookie's signature expires, counted from its last Save: a session's own
@@ -148,7 +150,14 @@
 // GetRegistry): the first call for a name loads it, later calls in the same
 // request return the same *Session, so middleware and handlers share it.
 // sessions.Save(ctx) saves every session of the request, from all their
-// stores, at once. New always loads afresh and bypasses the Registry.
+// stores, at once. New always loads afresh and bypasses the Registry. A
+// cookie name belongs to one store: a second store asking for a name that
+// another store already holds in the request gets an error wrapping
+// ErrInvalidName (gorilla/sessions returns the first store's session).
+//
+// A cookie that a store refuses (tampered with, expired, signed with a
+// retired key) is answered with a deletion cookie, so that the browser stops
+// sending it; saving a new session under the name replaces it.
 //
 // The Registry is kept in the request's user values, which fasthttp resets
 // after every request, releasing the Registry. Unlike gorilla/context,
