@@ -46,9 +46,6 @@ const (
 	// is not the one expected fails the test at once, not at testTimeout.
 	stepTimeout = 15 * time.Second
 
-	// eventWait bounds the wait for a DevTools network event that reports
-	// what the browser did with a cookie.
-	eventWait = 5 * time.Second
 )
 
 // TestMain removes the app binary that the tests build.
@@ -549,19 +546,24 @@ func expectSameSite(t *testing.T, what string, c *network.Cookie, sameSite netwo
 // netRecorder records, from the DevTools network events, the session
 // cookies that the browser refused to store from a response, and the
 // session cookies it considered for a request, with the reasons it
-// withheld them.
+// withheld them. Waits block until the event they need arrives (or the
+// test's context ends): a cold Chromium may report events late, and a fixed
+// wait made a test flaky.
 type netRecorder struct {
 	mu      sync.Mutex
 	refused [][]network.SetCookieBlockedReason
 	request []*network.AssociatedCookie
+	// changed is closed, and replaced, whenever an event is recorded.
+	changed chan struct{}
 }
 
 func recordNetwork(t *testing.T, ctx context.Context) *netRecorder {
 	t.Helper()
-	r := new(netRecorder)
+	r := &netRecorder{changed: make(chan struct{})}
 	err := chromedp.Listen(ctx, func(ev any) {
 		r.mu.Lock()
 		defer r.mu.Unlock()
+		n := len(r.refused) + len(r.request)
 		switch ev := ev.(type) {
 		case *network.EventResponseReceivedExtraInfo:
 			for _, b := range ev.BlockedCookies {
@@ -575,6 +577,10 @@ func recordNetwork(t *testing.T, ctx context.Context) *netRecorder {
 					r.request = append(r.request, c)
 				}
 			}
+		}
+		if len(r.refused)+len(r.request) != n {
+			close(r.changed)
+			r.changed = make(chan struct{})
 		}
 	})
 	if err != nil {
@@ -597,34 +603,57 @@ func (r *netRecorder) refusals() [][]network.SetCookieBlockedReason {
 	return slices.Clone(r.refused)
 }
 
-// waitRefusal waits for a refused session Set-Cookie and returns its
-// reasons; nil if none came.
-func (r *netRecorder) waitRefusal() []network.SetCookieBlockedReason {
-	for deadline := time.Now().Add(eventWait); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		if refused := r.refusals(); len(refused) > 0 {
-			return refused[0]
+// wait calls found under the lock each time an event is recorded, until it
+// reports true or ctx ends; it reports whether found did.
+func (r *netRecorder) wait(ctx context.Context, found func() bool) bool {
+	for {
+		r.mu.Lock()
+		ok, changed := found(), r.changed
+		r.mu.Unlock()
+		if ok {
+			return true
+		}
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return false
 		}
 	}
-	return nil
+}
+
+// waitRefusal waits for a refused session Set-Cookie and returns its
+// reasons; nil if none came before ctx ended.
+func (r *netRecorder) waitRefusal(ctx context.Context) []network.SetCookieBlockedReason {
+	var reasons []network.SetCookieBlockedReason
+	r.wait(ctx, func() bool {
+		if len(r.refused) > 0 {
+			reasons = r.refused[0]
+			return true
+		}
+		return false
+	})
+	return reasons
 }
 
 // waitRequestCookie waits until a request has been sent with the session
 // cookie of domain, or without it, and returns the reasons it was withheld
 // (none: it was sent).
-func (r *netRecorder) waitRequestCookie(t *testing.T, domain string) []network.CookieBlockedReason {
+func (r *netRecorder) waitRequestCookie(t *testing.T, ctx context.Context, domain string) []network.CookieBlockedReason {
 	t.Helper()
-	for deadline := time.Now().Add(eventWait); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		r.mu.Lock()
+	var reasons []network.CookieBlockedReason
+	ok := r.wait(ctx, func() bool {
 		for _, c := range r.request {
 			if c.Cookie.Domain == domain {
-				r.mu.Unlock()
-				return c.BlockedReasons
+				reasons = c.BlockedReasons
+				return true
 			}
 		}
-		r.mu.Unlock()
+		return false
+	})
+	if !ok {
+		t.Fatalf("no request with the session cookie of %s, sent or withheld, before the test's deadline", domain)
 	}
-	t.Fatalf("no request with the session cookie of %s, sent or withheld, within %s", domain, eventWait)
-	return nil
+	return reasons
 }
 
 // ---------------------------------------------------------------------------
@@ -785,7 +814,7 @@ func TestSameSiteNone(t *testing.T) {
 		rec.reset()
 		p := logIn(t, ctx, "carol", false)
 		expectLoggedOut(t, "page after login", p)
-		reasons := rec.waitRefusal()
+		reasons := rec.waitRefusal(ctx)
 		if !slices.Contains(reasons, network.SetCookieBlockedReasonSecureOnly) {
 			t.Errorf("Chromium's reasons for refusing the cookie on http://%s: %q, want %q", otherHost, reasons, network.SetCookieBlockedReasonSecureOnly)
 		}
@@ -827,7 +856,7 @@ func TestCrossSiteFrame(t *testing.T) {
 				f.src = `+strconv.Quote(target)+`;
 				document.body.appendChild(f);
 			})`, chromedp.EvalAwaitPromise))
-			reasons := rec.waitRequestCookie(t, "127.0.0.1")
+			reasons := rec.waitRequestCookie(t, ctx, "127.0.0.1")
 			var sameSiteReasons []network.CookieBlockedReason
 			for _, r := range reasons {
 				if strings.Contains(string(r), "SameSite") {
