@@ -45,7 +45,6 @@ const (
 	// stepTimeout bounds each action in the browser, so that a page that
 	// is not the one expected fails the test at once, not at testTimeout.
 	stepTimeout = 15 * time.Second
-
 )
 
 // TestMain removes the app binary that the tests build.
