@@ -1,8 +1,8 @@
 package sessions
 
 import (
-	"runtime"
 	"testing"
+	"testing/synctest"
 	"time"
 )
 
@@ -43,20 +43,27 @@ func TestMemoryStoreCleanup(t *testing.T) {
 	}
 }
 
+// TestMemoryStoreCleanerStops runs the cleaner in a synctest bubble: time
+// moves only when every goroutine of the bubble is blocked, so the test
+// knows when each tick has run without sleeping, and the bubble fails the
+// test if the cleaner's goroutine outlives stop.
 func TestMemoryStoreCleanerStops(t *testing.T) {
-	s, clock := newMemStore()
-	before := runtime.NumGoroutine()
-	saveNew(t, s, map[any]any{"a": 1})
-	clock.Advance(31 * 24 * time.Hour)
-	stop := s.StartCleanup(time.Millisecond)
-	deadline := time.Now().Add(10 * time.Second)
-	for s.Len() != 0 {
-		if time.Now().After(deadline) {
-			t.Fatal("the cleaner never removed the expired record")
+	synctest.Test(t, func(t *testing.T) {
+		s := NewMemoryStore(testHash, testBlock) // on the bubble's clock
+		s.MaxAge(90)
+		saveNew(t, s, map[any]any{"a": 1})
+		stop := s.StartCleanup(time.Minute)
+		time.Sleep(61 * time.Second) // one tick: the record has 29 s left
+		synctest.Wait()
+		if s.Len() != 1 {
+			t.Fatalf("the cleaner removed a live record: %d left", s.Len())
 		}
-		time.Sleep(time.Millisecond)
-	}
-	stop()
-	stop()
-	waitGoroutines(t, before)
+		time.Sleep(time.Minute) // the second tick: expired
+		synctest.Wait()
+		if s.Len() != 0 {
+			t.Fatalf("the cleaner left %d expired records", s.Len())
+		}
+		stop()
+		stop()
+	})
 }
