@@ -65,3 +65,50 @@ type Backend interface {
 type Toucher interface {
 	Touch(ctx context.Context, id string, ttl time.Duration) error
 }
+
+// UserIndex is an optional extension of Backend: a backend that implements
+// it keeps, for each user key (see Session.SetUser), the set of the IDs of
+// that user's sessions, so that ServerStore can list them (UserSessions)
+// and end them (Revoke, RevokeUser: "log out everywhere"). Without it those
+// methods return an error wrapping errors.ErrUnsupported.
+//
+// The index must live where the records live, so that every process and
+// machine sharing the records shares it, and survive what they survive. User
+// keys are arbitrary strings; IDs are session IDs (52 characters of A–Z and
+// 2–7). Each method is one atomic step on one user's set, and must be safe
+// for concurrent use.
+//
+// # How ServerStore uses it
+//
+// ServerStore adds an ID to its user's set before it creates a record bound
+// to that user (a new session, the new ID of a renewal) or binds an existing
+// record to that user, and removes it only after it deleted that record
+// itself (a logout, a renewal, Revoke, RevokeUser). So a live record bound
+// to a user is always in that user's set, which is what makes RevokeUser
+// final; the set may also name records that are gone (expired, or lost to
+// a crash between two steps) or that were bound to another user since,
+// which ServerStore skips. Entries carry no expiry of their own: a record
+// refreshed for months keeps its entry.
+//
+// A backend should drop the entries whose record has been gone for a
+// while, so that sets do not grow without bound (MemoryStore's and
+// FilesystemStore's Cleanup do), but never one whose record is merely
+// absent now: ServerStore adds the entry a moment before it creates the
+// record. Wait at least ten minutes after adding an entry before dropping
+// it for that reason.
+type UserIndex interface {
+	// AddUserID adds id to the set of user. Adding an ID that is already
+	// there is not an error.
+	AddUserID(ctx context.Context, user, id string) error
+
+	// RemoveUserID removes id from the set of user. Removing an ID that is
+	// not there is not an error.
+	RemoveUserID(ctx context.Context, user, id string) error
+
+	// UserIDs returns the IDs in the set of user, in any order; none (and a
+	// nil error) for a user with no set.
+	UserIDs(ctx context.Context, user string) ([]string, error)
+}
+
+// userIndexGrace is the ten minutes of the UserIndex documentation.
+const userIndexGrace = 10 * time.Minute

@@ -84,6 +84,38 @@ func (b *outageBackend) Delete(ctx context.Context, id string) error {
 	return b.Backend.Delete(ctx, id)
 }
 
+// The user index of the wrapped backend, when it has one; a backend
+// without one makes UserSessions and the rest fail as unsupported.
+
+func (b *outageBackend) AddUserID(ctx context.Context, user, id string) error {
+	if b.down.Load() {
+		return errOutage
+	}
+	ui, ok := b.Backend.(sessions.UserIndex)
+	if !ok {
+		return nil // ServerStore then lists nothing: UserIDs says why
+	}
+	return ui.AddUserID(ctx, user, id)
+}
+
+func (b *outageBackend) RemoveUserID(ctx context.Context, user, id string) error {
+	if ui, ok := b.Backend.(sessions.UserIndex); ok && !b.down.Load() {
+		return ui.RemoveUserID(ctx, user, id)
+	}
+	return nil
+}
+
+func (b *outageBackend) UserIDs(ctx context.Context, user string) ([]string, error) {
+	ui, ok := b.Backend.(sessions.UserIndex)
+	if !ok {
+		return nil, errors.ErrUnsupported
+	}
+	if b.down.Load() {
+		return nil, errOutage
+	}
+	return ui.UserIDs(ctx, user)
+}
+
 // breakBackend takes the outageBackend of store down until repaired.
 func breakBackend(t *testing.T, store sessions.Store) func() {
 	var b sessions.Backend

@@ -98,6 +98,13 @@ func withContext(context string, err error) error {
 	return &contextError{msg: "sessions: " + context + ": " + strings.TrimPrefix(err.Error(), "sessions: "), err: err}
 }
 
+// wrapError returns err with context in front and without its own
+// "sessions: " prefix, for a caller that adds the prefix (sessionError,
+// withContext) further out.
+func wrapError(context string, err error) error {
+	return &contextError{msg: context + ": " + strings.TrimPrefix(err.Error(), "sessions: "), err: err}
+}
+
 // sessionError returns err naming the session it concerns. The stores
 // add it once, in their exported methods, and the functions they call
 // never name the session, so that a chain names it once.

@@ -4,8 +4,8 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base32"
-	"fmt"
 	"io"
+	"strings"
 )
 
 // idLength is the length of the session IDs of server-side stores: 32
@@ -22,7 +22,7 @@ func newID(r io.Reader) (string, error) {
 	}
 	var b [32]byte
 	if _, err := io.ReadFull(r, b[:]); err != nil {
-		return "", fmt.Errorf("generating a session ID: %w", err)
+		return "", wrapError("generating a session ID", err)
 	}
 	return idEncoding.EncodeToString(b[:]), nil
 }
@@ -59,3 +59,10 @@ func recordName(id string) string { return "session/" + id }
 // markerName is the name under which the forwarding marker of id is
 // signed.
 func markerName(id string) string { return "forward/" + id }
+
+// handleOf is the handle of the session id (see Session.Handle): 128 bits
+// of a SHA-256 of the ID, in lower-case base32.
+func handleOf(id string) string {
+	sum := sha256.Sum256([]byte("sessions: handle of " + id))
+	return strings.ToLower(idEncoding.EncodeToString(sum[:16]))
+}

@@ -1,6 +1,7 @@
 package sessions
 
 import (
+	"bytes"
 	"context"
 	"hash/maphash"
 	"sync"
@@ -67,16 +68,20 @@ type memoryShard struct {
 	records map[string]memoryRecord
 }
 
-// memoryBackend is the Backend of MemoryStore. Each method holds the lock
-// of the record's shard across its check and its write.
+// memoryBackend is the Backend of MemoryStore, and its UserIndex. Each
+// method holds the lock of the record's shard across its check and its
+// write; the user index has a lock of its own.
 type memoryBackend struct {
 	seed   maphash.Seed
 	now    func() time.Time
 	shards [memoryShards]memoryShard
+
+	usersMu sync.Mutex
+	users   map[string]map[string]time.Time // user, ID: when added
 }
 
 func newMemoryBackend() *memoryBackend {
-	m := &memoryBackend{seed: maphash.MakeSeed(), now: time.Now}
+	m := &memoryBackend{seed: maphash.MakeSeed(), now: time.Now, users: make(map[string]map[string]time.Time)}
 	for i := range m.shards {
 		m.shards[i].records = make(map[string]memoryRecord)
 	}
@@ -113,7 +118,7 @@ func (m *memoryBackend) Create(_ context.Context, id string, data []byte, ttl ti
 	if _, ok := m.live(sh, id, now); ok {
 		return ErrRecordExists
 	}
-	sh.records[id] = memoryRecord{data: clone(data), expires: now.Add(ttl)}
+	sh.records[id] = memoryRecord{data: bytes.Clone(data), expires: now.Add(ttl)}
 	return nil
 }
 
@@ -125,7 +130,7 @@ func (m *memoryBackend) Update(_ context.Context, id string, data []byte, ttl ti
 	if _, ok := m.live(sh, id, now); !ok {
 		return ErrRecordNotFound
 	}
-	sh.records[id] = memoryRecord{data: clone(data), expires: now.Add(ttl)}
+	sh.records[id] = memoryRecord{data: bytes.Clone(data), expires: now.Add(ttl)}
 	return nil
 }
 
@@ -141,6 +146,43 @@ func (m *memoryBackend) Delete(_ context.Context, id string) error {
 	return nil
 }
 
+func (m *memoryBackend) AddUserID(_ context.Context, user, id string) error {
+	m.usersMu.Lock()
+	defer m.usersMu.Unlock()
+	set := m.users[user]
+	if set == nil {
+		set = make(map[string]time.Time)
+		m.users[user] = set
+	}
+	set[id] = m.now()
+	return nil
+}
+
+func (m *memoryBackend) RemoveUserID(_ context.Context, user, id string) error {
+	m.usersMu.Lock()
+	defer m.usersMu.Unlock()
+	if set := m.users[user]; set != nil {
+		delete(set, id)
+		if len(set) == 0 {
+			delete(m.users, user)
+		}
+	}
+	return nil
+}
+
+func (m *memoryBackend) UserIDs(_ context.Context, user string) ([]string, error) {
+	m.usersMu.Lock()
+	defer m.usersMu.Unlock()
+	ids := make([]string, 0, len(m.users[user]))
+	for id := range m.users[user] {
+		ids = append(ids, id)
+	}
+	return ids, nil
+}
+
+// cleanup removes the expired records, and the entries of the user index
+// whose record is gone and that were added more than userIndexGrace ago,
+// and returns how many records it removed.
 func (m *memoryBackend) cleanup() int {
 	n := 0
 	for i := range m.shards {
@@ -155,8 +197,22 @@ func (m *memoryBackend) cleanup() int {
 		}
 		sh.mu.Unlock()
 	}
+	m.usersMu.Lock()
+	defer m.usersMu.Unlock()
+	now := m.now()
+	for user, set := range m.users {
+		for id, added := range set {
+			sh := m.shard(id)
+			sh.mu.Lock()
+			_, ok := sh.records[id]
+			sh.mu.Unlock()
+			if !ok && now.Sub(added) > userIndexGrace {
+				delete(set, id)
+			}
+		}
+		if len(set) == 0 {
+			delete(m.users, user)
+		}
+	}
 	return n
 }
-
-// clone returns a copy of b that the caller owns.
-func clone(b []byte) []byte { return append([]byte(nil), b...) }

@@ -1,6 +1,7 @@
 package sessions
 
 import (
+	"encoding/base64"
 	"fmt"
 	"strconv"
 	"strings"
@@ -37,11 +38,17 @@ func putMeta(s *Session, opts, storeOpts *Options) bool {
 	if opts.AbsoluteTimeout != storeOpts.AbsoluteTimeout {
 		b = strconv.AppendInt(append(b, " abs="...), int64(opts.AbsoluteTimeout), 10)
 	}
-	if opts.AbsoluteTimeout > 0 && s.created != 0 {
+	if s.created != 0 && (opts.AbsoluteTimeout > 0 || s.user != "") {
 		b = strconv.AppendInt(append(b, " created="...), s.created, 10)
 	}
 	if s.from != "" {
 		b = append(append(b, " from="...), s.from...)
+	}
+	if s.user != "" {
+		b = base64.RawURLEncoding.AppendEncode(append(b, " user="...), []byte(s.user))
+		if s.agent != "" {
+			b = base64.RawURLEncoding.AppendEncode(append(b, " ua="...), []byte(s.agent))
+		}
 	}
 	if b == nil {
 		return false
@@ -61,9 +68,17 @@ func takeMeta(s *Session) {
 	str, _ := v.(string)
 	for field := range strings.FieldsSeq(str) {
 		k, val, _ := strings.Cut(field, "=")
-		if k == "from" {
+		switch k {
+		case "from":
 			if validID(val) {
 				s.from = val
+			}
+			continue
+		case "user", "ua":
+			if b, err := base64.RawURLEncoding.DecodeString(val); err == nil && k == "user" {
+				s.user = string(b)
+			} else if err == nil {
+				s.agent = string(b)
 			}
 			continue
 		}
@@ -104,9 +119,10 @@ func timeoutDeadline(s *Session, saved int64) time.Time {
 	return d
 }
 
-// markCreated dates a session's creation at its first Save.
+// markCreated dates a session's creation at its first Save (for a session
+// with an absolute lifetime), or at the Save that binds it to a user.
 func markCreated(s *Session, opts *Options, now time.Time) {
-	if s.created == 0 && opts.AbsoluteTimeout > 0 {
+	if s.created == 0 && (opts.AbsoluteTimeout > 0 || s.user != "") {
 		s.created = now.Unix()
 	}
 }

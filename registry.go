@@ -130,7 +130,7 @@ func sameStore(a, b Store) bool {
 // the errors of those that failed, joined with errors.Join, each naming its
 // session.
 //
-// A session that is new and still empty is skipped: there is nothing to
+// A session that is new and still empty (no values, no user) is skipped: there is nothing to
 // keep, and saving it would give every visitor that merely looked at a page
 // a cookie and, with a server-side store, a record. (gorilla/sessions saves
 // it; call session.Save to force it.)
@@ -141,7 +141,7 @@ func (r *Registry) Save(ctx *fasthttp.RequestCtx) error {
 	var errs []error
 	for i := range r.sessions {
 		s := r.sessions[i].session
-		if s.IsNew && len(s.Values) == 0 && s.server.loadedID == "" &&
+		if s.IsNew && len(s.Values) == 0 && s.user == "" && s.server.loadedID == "" &&
 			(s.Options == nil || s.Options.MaxAge >= 0) {
 			continue
 		}

@@ -58,7 +58,7 @@ func (s *ServerStore) renewTo(ctx context.Context, session *Session, old string,
 	b := getBuffer()
 	defer putBuffer(b)
 	if b.B, err = encodeFirst(s.Codecs, b.B[:0], markerName(old), id); err != nil {
-		return "", errors.Join(fmt.Errorf("encoding the forwarding marker: %w", err), s.deleteQuietly(ctx, id))
+		return "", errors.Join(wrapError("encoding the forwarding marker", err), s.deleteQuietly(ctx, id, session.user))
 	}
 	mttl := max(ttl, session.server.expires.Sub(now))
 	err = s.Backend.Create(ctx, markerID(old), b.B, mttl)
@@ -66,28 +66,29 @@ func (s *ServerStore) renewTo(ctx context.Context, session *Session, old string,
 		// Another request renewed the old ID first: this renewal must not
 		// leave a second live copy of the session.
 		s.revoke(session)
-		return "", errors.Join(ErrSessionRevoked, s.deleteQuietly(ctx, id))
+		return "", errors.Join(ErrSessionRevoked, s.deleteQuietly(ctx, id, session.user))
 	}
 	if err != nil {
-		return "", errors.Join(fmt.Errorf("saving the forwarding marker: %w", err), s.deleteQuietly(ctx, id))
+		return "", errors.Join(wrapError("saving the forwarding marker", err), s.deleteQuietly(ctx, id, session.user))
 	}
 	err = s.Backend.Delete(ctx, old)
 	if err == nil {
+		s.indexRemove(ctx, session.server.indexedUser, old)
 		return id, nil
 	}
 	// Either another request destroyed the old record first (this renewal
 	// must not bring its values back), or the backend failed; in both
 	// cases the new record goes, and its marker after it (a marker left
 	// pointing to a live record would let a logout find it).
-	cleanup := s.deleteQuietly(ctx, id)
+	cleanup := s.deleteQuietly(ctx, id, session.user)
 	if cleanup == nil {
-		cleanup = s.deleteQuietly(ctx, markerID(old))
+		cleanup = s.deleteQuietly(ctx, markerID(old), "")
 	}
 	if errors.Is(err, ErrRecordNotFound) {
 		s.revoke(session)
 		return "", errors.Join(ErrSessionRevoked, cleanup)
 	}
-	return "", errors.Join(fmt.Errorf("deleting the old record: %w", err), cleanup)
+	return "", errors.Join(wrapError("deleting the old record", err), cleanup)
 }
 
 // logout deletes the session's record, with every record renewed from it,
@@ -102,8 +103,12 @@ func (s *ServerStore) logout(ctx *fasthttp.RequestCtx, session *Session, opts *O
 		id = session.server.cookieID
 	}
 	if id != "" {
-		if err := s.destroy(ctx, id); err != nil {
-			return fmt.Errorf("deleting record: %w", err)
+		deleted, err := s.destroy(ctx, id, "")
+		if err != nil {
+			return wrapError("deleting record", err)
+		}
+		for _, d := range deleted {
+			s.indexRemove(ctx, session.server.indexedUser, d)
 		}
 	}
 	if session.from != "" {
@@ -119,13 +124,21 @@ func (s *ServerStore) logout(ctx *fasthttp.RequestCtx, session *Session, opts *O
 }
 
 // destroy deletes the record under id and every record renewed from it,
-// following the forwarding markers. It returns nil when none of them is
-// left, whether or not they existed.
-func (s *ServerStore) destroy(ctx context.Context, id string) error {
-	var markers []string
+// following the forwarding markers, but stops at except (a session to
+// keep, or ""). It returns the IDs of the live records it deleted, and nil
+// when none of them is left, whether or not they existed.
+func (s *ServerStore) destroy(ctx context.Context, id, except string) ([]string, error) {
+	var markers, deleted []string
 	for range maxForwards {
-		if err := s.Backend.Delete(ctx, id); err != nil && !errors.Is(err, ErrRecordNotFound) {
-			return err
+		if id == except {
+			return deleted, nil
+		}
+		err := s.Backend.Delete(ctx, id)
+		switch {
+		case err == nil:
+			deleted = append(deleted, id)
+		case !errors.Is(err, ErrRecordNotFound):
+			return deleted, err
 		}
 		mid := markerID(id)
 		data, _, err := s.Backend.Load(ctx, mid)
@@ -135,20 +148,20 @@ func (s *ServerStore) destroy(ctx context.Context, id string) error {
 			for _, m := range markers {
 				_ = s.Backend.Delete(ctx, m)
 			}
-			return nil
+			return deleted, nil
 		}
 		if err != nil {
-			return fmt.Errorf("reading the forwarding marker of a renewed session: %w", err)
+			return deleted, wrapError("reading the forwarding marker of a renewed session", err)
 		}
 		var next string
 		if _, err := decodeAny(s.Codecs, markerName(id), data, &next); err != nil {
-			return fmt.Errorf("the forwarding marker of a renewed session: %w", err)
+			return deleted, wrapError("the forwarding marker of a renewed session", err)
 		}
 		if !validID(next) {
-			return fmt.Errorf("%w: the forwarding marker of a renewed session holds no valid ID", ErrCookieInvalid)
+			return deleted, fmt.Errorf("%w: the forwarding marker of a renewed session holds no valid ID", ErrCookieInvalid)
 		}
 		markers = append(markers, mid)
 		id = next
 	}
-	return fmt.Errorf("%w: more than %d forwarding markers in a row", ErrCookieInvalid, maxForwards)
+	return deleted, fmt.Errorf("%w: more than %d forwarding markers in a row", ErrCookieInvalid, maxForwards)
 }

@@ -211,7 +211,7 @@ func (s *ServerStore) load(ctx *fasthttp.RequestCtx, session *Session) (bool, er
 		return false, nil // logged out, renewed or expired: start afresh
 	}
 	if err != nil {
-		return false, fmt.Errorf("loading record: %w", err)
+		return false, wrapError("loading record", err)
 	}
 	saved, err := s.decodeRecord(id, data, session)
 	dropped := err != nil && isDropped(err)
@@ -247,6 +247,7 @@ func (s *ServerStore) load(ctx *fasthttp.RequestCtx, session *Session) (bool, er
 	session.IsNew = false
 	session.server.loadedID = id
 	session.server.expires = expires
+	session.server.indexedUser = session.user
 	if dropped {
 		return true, recordError(err)
 	}
@@ -279,6 +280,9 @@ func (s *ServerStore) save(ctx *fasthttp.RequestCtx, session *Session) error {
 		return fmt.Errorf("%w: the session's ID was changed by hand (%q); call RenewID to give it a new one",
 			ErrInvalidOptions, session.ID)
 	}
+	if len(session.user) > maxUserKey {
+		return fmt.Errorf("%w: a user key of %d bytes (at most %d)", ErrInvalidOptions, len(session.user), maxUserKey)
+	}
 	now := s.now()
 	if opts.MaxAge < 0 {
 		return s.logout(ctx, session, opts, now)
@@ -293,12 +297,18 @@ func (s *ServerStore) save(ctx *fasthttp.RequestCtx, session *Session) error {
 		// absolute timeouts, or a logout that happened meanwhile); what is
 		// saved is a new, empty session under a new ID.
 		if err := s.Backend.Delete(ctx, st.loadedID); err != nil && !errors.Is(err, ErrRecordNotFound) {
-			return fmt.Errorf("deleting the expired record: %w", err)
+			return wrapError("deleting the expired record", err)
 		}
+		s.indexRemove(ctx, st.indexedUser, st.loadedID)
 		session.afresh(s.Options)
 		opts = session.Options
 		session.server = serverState{}
 		session.ID = ""
+	}
+	if session.user != "" && session.user != st.indexedUser {
+		// Bound to a user by this request (a login): what a "your
+		// devices" page shows of it.
+		session.agent = string(ctx.UserAgent()[:min(len(ctx.UserAgent()), maxUserAgent)])
 	}
 	markCreated(session, opts, now)
 	ttl := s.recordTTL(session, opts, now)
@@ -318,7 +328,7 @@ func (s *ServerStore) save(ctx *fasthttp.RequestCtx, session *Session) error {
 		return err
 	}
 	session.ID = id
-	session.server = serverState{cookieID: id, loadedID: id, expires: now.Add(ttl)}
+	session.server = serverState{cookieID: id, loadedID: id, expires: now.Add(ttl), indexedUser: session.user}
 	return s.setIDCookie(ctx, session.name, id, opts, now)
 }
 
@@ -328,7 +338,7 @@ func (s *ServerStore) setIDCookie(ctx *fasthttp.RequestCtx, name, id string, opt
 	defer putBuffer(b)
 	var err error
 	if b.B, err = encodeFirst(s.Codecs, b.B[:0], name, id); err != nil {
-		return fmt.Errorf("encoding the ID: %w", err)
+		return wrapError("encoding the ID", err)
 	}
 	setCookie(ctx, name, b.B, opts, now)
 	return nil
@@ -337,12 +347,17 @@ func (s *ServerStore) setIDCookie(ctx *fasthttp.RequestCtx, name, id string, opt
 // update writes a loaded session back under its ID, only while its record
 // lives.
 func (s *ServerStore) update(ctx context.Context, session *Session, opts *Options, ttl time.Duration) error {
-	id := session.server.loadedID
+	id, indexed := session.server.loadedID, session.server.indexedUser
 	b := getBuffer()
 	defer putBuffer(b)
 	var err error
 	if b.B, err = encodeValues(s.Codecs, b.B[:0], recordName(id), session, opts, s.Options); err != nil {
 		return err
+	}
+	if session.user != indexed {
+		if err := s.indexAdd(ctx, session.user, id); err != nil {
+			return err
+		}
 	}
 	err = s.Backend.Update(ctx, id, b.B, ttl)
 	if errors.Is(err, ErrRecordNotFound) {
@@ -352,7 +367,7 @@ func (s *ServerStore) update(ctx context.Context, session *Session, opts *Option
 		return ErrSessionRevoked
 	}
 	if err != nil {
-		return fmt.Errorf("saving record: %w", err)
+		return wrapError("saving record", err)
 	}
 	return nil
 }
@@ -369,12 +384,18 @@ func (s *ServerStore) create(ctx context.Context, session *Session, opts *Option
 		if b.B, err = encodeValues(s.Codecs, b.B[:0], recordName(id), session, opts, s.Options); err != nil {
 			return "", err
 		}
+		// The index first: a live record bound to a user is always in the
+		// user's index (see UserIndex).
+		if err := s.indexAdd(ctx, session.user, id); err != nil {
+			return "", err
+		}
 		err = s.Backend.Create(ctx, id, b.B, ttl)
-		if !errors.Is(err, ErrRecordExists) {
-			if err != nil {
-				return "", fmt.Errorf("saving record: %w", err)
-			}
+		if err == nil {
 			return id, nil
+		}
+		s.indexRemove(ctx, session.user, id)
+		if !errors.Is(err, ErrRecordExists) {
+			return "", wrapError("saving record", err)
 		}
 	}
 	return "", fmt.Errorf("saving record: %w: three new IDs were taken (is Rand random?)", ErrRecordExists)
@@ -389,10 +410,42 @@ func (s *ServerStore) revoke(session *Session) {
 }
 
 // deleteQuietly removes a record this request has just written and must not
-// keep.
-func (s *ServerStore) deleteQuietly(ctx context.Context, id string) error {
+// keep, and its entry in the user index.
+func (s *ServerStore) deleteQuietly(ctx context.Context, id, user string) error {
 	if err := s.Backend.Delete(ctx, id); err != nil && !errors.Is(err, ErrRecordNotFound) {
-		return fmt.Errorf("deleting record: %w", err)
+		return wrapError("deleting record", err)
+	}
+	s.indexRemove(ctx, user, id)
+	return nil
+}
+
+// maxUserKey bounds the user key of a session (SetUser), and maxUserAgent
+// the User-Agent kept with a session bound to a user.
+const (
+	maxUserKey   = 1024
+	maxUserAgent = 256
+)
+
+// indexAdd adds id to the set of user in the backend's user index, if the
+// backend has one and user is not "".
+func (s *ServerStore) indexAdd(ctx context.Context, user, id string) error {
+	ui, ok := s.Backend.(UserIndex)
+	if !ok || user == "" {
+		return nil
+	}
+	if err := ui.AddUserID(ctx, user, id); err != nil {
+		return wrapError("adding the session to its user's index", err)
 	}
 	return nil
+}
+
+// indexRemove removes id from the set of user once this store deleted its
+// record (never on a mere absence: the record may be about to be created;
+// see UserIndex). A failure leaves an entry that names a record that is
+// gone, which UserSessions and RevokeUser skip and the backend's cleanup
+// removes.
+func (s *ServerStore) indexRemove(ctx context.Context, user, id string) {
+	if ui, ok := s.Backend.(UserIndex); ok && user != "" {
+		_ = ui.RemoveUserID(ctx, user, id)
+	}
 }

@@ -55,6 +55,11 @@ type Session struct {
 	// that its logout removes that ID's forwarding marker (see revoke.go).
 	from string
 
+	// user is the user key the session is bound to (SetUser), and agent
+	// the User-Agent of the request that bound it; both are saved with
+	// the values.
+	user, agent string
+
 	// opts holds the copy of the store's Options that the stores of this
 	// package point Options at, saving an allocation per request.
 	opts Options
@@ -88,6 +93,7 @@ func (s *Session) afresh(opts *Options) *Session {
 	s.Options = &s.opts
 	s.created = 0
 	s.from = ""
+	s.user, s.agent = "", ""
 	s.IsNew = true
 	return s
 }
@@ -288,6 +294,31 @@ func (s *Session) GetBool(key any) (bool, error) {
 // session too. Cookie stores have no ID, and ignore it.
 func (s *Session) RenewID() { s.server.renew = true }
 
+// SetUser binds the session to an application's user key, such as the
+// user's ID, so that all the sessions of one user can be listed and ended
+// together ("log out everywhere": ServerStore.UserSessions, Revoke and
+// RevokeUser); "" unbinds it. The binding is saved with the session and
+// survives RenewID: the usual login is SetUser, RenewID, then Save. A user
+// key is at most 1024 bytes (Save refuses a longer one with an error
+// wrapping ErrInvalidOptions). CookieStore sessions carry it too, but a
+// cookie session cannot be listed or revoked.
+func (s *Session) SetUser(user string) { s.user = user }
+
+// User returns the user key the session is bound to, or "".
+func (s *Session) User() string { return s.user }
+
+// Handle returns a handle of the session: a non-secret name of it, that a
+// "your devices" page may show and hand back to ServerStore.Revoke. It is
+// "" until the session has an ID (a server-side session once saved), and
+// changes when the ID is renewed. It is a truncated SHA-256 of the ID: it
+// cannot be turned into the ID, nor used as a cookie.
+func (s *Session) Handle() string {
+	if s.ID == "" {
+		return ""
+	}
+	return handleOf(s.ID)
+}
+
 // serverState is what a server-side store remembers about the record a
 // session was loaded from.
 type serverState struct {
@@ -308,6 +339,10 @@ type serverState struct {
 	// revoked marks a session whose record another request destroyed or
 	// renewed away: every later Save of it fails with ErrSessionRevoked.
 	revoked bool
+	// indexedUser is the user key under which loadedID is in the
+	// backend's user index: the session's user when it was loaded or last
+	// saved.
+	indexedUser string
 }
 
 func init() {

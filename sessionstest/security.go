@@ -50,7 +50,7 @@ func testLogoutFollowsRenewal(e *env) {
 	c := e.client()
 	e.get(c, "/set?user=alice")
 	old := c.Jar[cookieName]
-	finish := e.overlapDo(old, func(s *sessions.Session) { s.Options.MaxAge = -1 })
+	finish, _ := e.overlapDo(old, func(s *sessions.Session) { s.Options.MaxAge = -1 })
 	e.get(c, "/renew", "save=nil")
 	if body := finish(); field(body, "save") != "nil" {
 		e.t.Fatalf("logout after a renewal by another request: %s", body)
@@ -67,7 +67,7 @@ func testRenewalAfterLogout(e *env) {
 	c := e.client()
 	e.get(c, "/set?user=alice")
 	old := c.Jar[cookieName]
-	finish := e.overlapDo(old, func(s *sessions.Session) { s.RenewID() })
+	finish, _ := e.overlapDo(old, func(s *sessions.Session) { s.RenewID() })
 	e.get(c, "/logout", "save=nil")
 	body := finish()
 	if field(body, "save") != "revoked" || field(body, "id") != "" {
@@ -96,7 +96,7 @@ func testLogoutWithPreRenewalCookie(e *env) {
 func testLogoutFollowsRenewalChain(e *env) {
 	c := e.client()
 	e.get(c, "/set?user=alice")
-	finish := e.overlapDo(c.Jar[cookieName], func(s *sessions.Session) { s.Options.MaxAge = -1 })
+	finish, _ := e.overlapDo(c.Jar[cookieName], func(s *sessions.Session) { s.Options.MaxAge = -1 })
 	e.get(c, "/renew", "save=nil")
 	e.get(c, "/set?step=2")
 	e.get(c, "/renew", "save=nil")

@@ -141,6 +141,12 @@ func Run(t *testing.T, cfg Config) {
 		{"UnboundRecord", true, false, testUnboundRecord},
 		{"IDSetByHand", true, false, testIDSetByHand},
 		{"LogoutDuringOutage", true, false, testLogoutDuringOutage},
+		{"UserSessions", true, false, testUserSessions},
+		{"RevokeOne", true, false, testRevokeOne},
+		{"RevokeUser", true, false, testRevokeUser},
+		{"RevokeUserStaleSave", true, false, testRevokeUserStaleSave},
+		{"RevokeUserRacingRenewal", true, false, testRevokeUserRacingRenewal},
+		{"RevokeUserConcurrent", true, false, testRevokeUserConcurrent},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -169,16 +175,23 @@ func Run(t *testing.T, cfg Config) {
 //	/renew          asks for a new ID
 //	/idle?d=&maxage= sets the session's IdleTimeout (and MaxAge)
 //	/handid         sets the session's ID by hand
+//	/login?user=u   binds the session to u and renews its ID
+//	/devices        lists the sessions of the session's user
+//	/revoke?h=      revokes the session of handle h of the session's user
+//	/others         revokes the other sessions of the session's user
+//	/revokeall?user=u revokes every session of u
 //	/               only loads and saves
 //
 // The body is "new=<IsNew> id=<ID> values=<sorted values> flashes=<flashes>
-// get=<Get error> save=<Save error>", with the errors as sentinel names.
+// get=<Get error> save=<Save error> user=<User> handle=<Handle>", with the
+// errors as sentinel names, and what the user operations report.
 func (e *env) handle(ctx *fasthttp.RequestCtx) {
 	s, getErr := e.store.Get(ctx, cookieName)
 	if e.hook != nil {
 		e.hook(ctx, s)
 	}
 	var flashes []any
+	var extra string
 	switch string(ctx.Path()) {
 	case "/set":
 		for k, v := range ctx.QueryArgs().All() {
@@ -217,10 +230,12 @@ func (e *env) handle(ctx *fasthttp.RequestCtx) {
 	case "/handid":
 		s.Values["h"] = "1"
 		s.ID = strings.Repeat("A", 52)
+	default:
+		extra = e.userOp(ctx, s)
 	}
 	saveErr := sessions.Save(ctx)
-	fmt.Fprintf(ctx, "new=%v id=%s values=%s flashes=%v get=%s save=%s",
-		s.IsNew, s.ID, render(s.Values), flashes, sentinel(getErr), sentinel(saveErr))
+	fmt.Fprintf(ctx, "new=%v id=%s values=%s flashes=%v get=%s save=%s user=%s handle=%s%s",
+		s.IsNew, s.ID, render(s.Values), flashes, sentinel(getErr), sentinel(saveErr), s.User(), s.Handle(), extra)
 }
 
 func render(values map[any]any) string {
@@ -271,6 +286,8 @@ func sentinel(err error) string {
 		{sessions.ErrCookieInvalid, "invalid"},
 		{sessions.ErrInvalidName, "name"},
 		{sessions.ErrInvalidOptions, "options"},
+		{sessions.ErrRecordNotFound, "notfound"},
+		{errors.ErrUnsupported, "unsupported"},
 	} {
 		if errors.Is(err, s.err) {
 			return s.name

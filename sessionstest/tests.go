@@ -233,13 +233,16 @@ func testDestroyRevokes(e *env) {
 // waits; it returns a function that lets it finish and returns its body.
 // The slow request sets a value and saves.
 func (e *env) overlap(cookie string) (finish func() string) {
-	return e.overlapDo(cookie, func(s *sessions.Session) { s.Values["slow"] = "saved" })
+	finish, _ = e.overlapDo(cookie, func(s *sessions.Session) { s.Values["slow"] = "saved" })
+	return finish
 }
 
 // overlapDo is overlap with the slow request doing op to the session (and
 // then saving it twice, as a handler and then a save-everything middleware
-// would: a second Save must not undo what the first refused).
-func (e *env) overlapDo(cookie string, op func(s *sessions.Session)) (finish func() string) {
+// would: a second Save must not undo what the first refused). It also
+// returns the slow request's client, whose jar holds what the response set
+// once finish has returned.
+func (e *env) overlapDo(cookie string, op func(s *sessions.Session)) (finish func() string, slow *clientT) {
 	loaded, release := make(chan struct{}), make(chan struct{})
 	e.hook = func(ctx *fasthttp.RequestCtx, s *sessions.Session) {
 		if string(ctx.Path()) == "/slow" {
@@ -249,7 +252,12 @@ func (e *env) overlapDo(cookie string, op func(s *sessions.Session)) (finish fun
 			_ = s.Save(ctx)
 		}
 	}
-	slow := e.client()
+	// A test that fails while the slow request waits must still let it
+	// finish, or the server's shutdown waits for it forever.
+	var once sync.Once
+	unblock := func() { once.Do(func() { close(release) }) }
+	e.t.Cleanup(unblock)
+	slow = e.client()
 	slow.Jar[cookieName] = cookie
 	done := make(chan string, 1)
 	go func() {
@@ -261,9 +269,9 @@ func (e *env) overlapDo(cookie string, op func(s *sessions.Session)) (finish fun
 	}()
 	<-loaded
 	return func() string {
-		close(release)
+		unblock()
 		return <-done
-	}
+	}, slow
 }
 
 func testStaleSaveAfterLogout(e *env) {

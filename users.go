@@ -1,0 +1,219 @@
+package sessions
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+)
+
+// SessionInfo describes one session of a user, for a "your devices" page.
+// It holds nothing secret: the Handle names the session for Revoke, and
+// cannot be turned into its ID or cookie.
+type SessionInfo struct {
+	// Handle is the session's handle (see Session.Handle).
+	Handle string
+
+	// Created is when the session was bound to its user (its login), or
+	// first saved when it has an absolute lifetime; LastSaved is when its
+	// values were last written (a refresh that only extends its life does
+	// not change it); Expires is when it ends unless it is used again.
+	Created, LastSaved, Expires time.Time
+
+	// UserAgent is the User-Agent header of the request that bound the
+	// session to its user, cut to 256 bytes. It is what the client said,
+	// not proof of anything.
+	UserAgent string
+}
+
+// UserSessions returns the live sessions bound to user (see
+// Session.SetUser), the most recently saved first. It needs a Backend that
+// implements UserIndex, and otherwise returns an error wrapping
+// errors.ErrUnsupported.
+//
+// It reads every record in the user's index: its cost grows with the number
+// of that user's sessions (one Load and one decode each), not with the
+// number of all sessions. ctx bounds the backend calls.
+func (s *ServerStore) UserSessions(ctx context.Context, user string) ([]SessionInfo, error) {
+	ui, err := s.userIndex()
+	if err != nil {
+		return nil, err
+	}
+	ids, err := ui.UserIDs(ctx, user)
+	if err != nil {
+		return nil, withContext("listing the sessions of a user", err)
+	}
+	infos := make([]SessionInfo, 0, len(ids))
+	for _, id := range ids {
+		info, ok, err := s.userSession(ctx, user, id)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			infos = append(infos, info)
+		}
+	}
+	slices.SortFunc(infos, func(a, b SessionInfo) int { return b.LastSaved.Compare(a.LastSaved) })
+	return infos, nil
+}
+
+// Revoke ends the session of user whose handle is handle: its record is
+// deleted, with every record renewed from it, as by a logout; a request
+// that loaded it earlier fails to save it (ErrSessionRevoked). A handle
+// that names no live session of user (another user's, a made-up one, one
+// already ended) ends nothing and returns an error wrapping
+// ErrRecordNotFound. It needs a Backend that implements UserIndex.
+func (s *ServerStore) Revoke(ctx context.Context, user, handle string) error {
+	ui, err := s.userIndex()
+	if err != nil {
+		return err
+	}
+	ids, err := ui.UserIDs(ctx, user)
+	if err != nil {
+		return withContext("listing the sessions of a user", err)
+	}
+	for _, id := range ids {
+		if handleOf(id) != handle {
+			continue
+		}
+		if _, err := s.loadUserRecord(ctx, user, id); err != nil {
+			break
+		}
+		deleted, err := s.destroy(ctx, id, "")
+		s.unindex(ctx, user, deleted)
+		if err != nil {
+			return withContext("revoking a session", err)
+		}
+		return nil
+	}
+	return fmt.Errorf("%w: no live session of this user has that handle", ErrRecordNotFound)
+}
+
+// RevokeUser ends every session bound to user but keep (which may be nil,
+// or the session of the request, for "log out other devices"), and returns
+// how many live sessions it ended. When it returns nil, no session of user
+// that existed when it was called can load or save again: a request that
+// loaded one earlier fails to save it (ErrSessionRevoked), and a renewal in
+// flight cannot carry one to a new ID (the renewal's forwarding marker is
+// followed, as by a logout). Sessions bound to user after it was called
+// (a new login) live. It needs a Backend that implements UserIndex.
+func (s *ServerStore) RevokeUser(ctx context.Context, user string, keep *Session) (int, error) {
+	ui, err := s.userIndex()
+	if err != nil {
+		return 0, err
+	}
+	ids, err := ui.UserIDs(ctx, user)
+	if err != nil {
+		return 0, withContext("listing the sessions of a user", err)
+	}
+	var except string
+	if keep != nil {
+		except = keep.ID
+	}
+	n := 0
+	var errs []error
+	for _, id := range ids {
+		if id == except {
+			continue
+		}
+		// A record that is there must be the user's: an entry left by a
+		// change of user names a session that is not theirs any more. A
+		// record that is not there is destroyed all the same, so that the
+		// forwarding marker of a renewal in flight is followed.
+		if _, err := s.loadUserRecord(ctx, user, id); errors.Is(err, errOtherUser) {
+			continue
+		}
+		deleted, err := s.destroy(ctx, id, except)
+		n += len(deleted)
+		s.unindex(ctx, user, deleted)
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if len(errs) > 0 {
+		return n, fmt.Errorf("sessions: revoking the sessions of a user: %w", errors.Join(errs...))
+	}
+	return n, nil
+}
+
+// errOtherUser reports a record bound to another user than the index said.
+var errOtherUser = errors.New("sessions: the record is bound to another user")
+
+func (s *ServerStore) userIndex() (UserIndex, error) {
+	ui, ok := s.Backend.(UserIndex)
+	if !ok {
+		return nil, fmt.Errorf("sessions: %T keeps no index of users' sessions: %w", s.Backend, errors.ErrUnsupported)
+	}
+	return ui, nil
+}
+
+// unindex removes from the set of user the IDs whose records this store
+// deleted.
+func (s *ServerStore) unindex(ctx context.Context, user string, deleted []string) {
+	for _, id := range deleted {
+		s.indexRemove(ctx, user, id)
+	}
+}
+
+// userSession describes the record of id if it is a live session of user,
+// and otherwise reports false. It removes nothing from the index: a record
+// that is not there may be about to be created (see UserIndex).
+func (s *ServerStore) userSession(ctx context.Context, user, id string) (SessionInfo, bool, error) {
+	tmp, err := s.loadUserRecord(ctx, user, id)
+	switch {
+	case err == nil:
+		return SessionInfo{
+			Handle:    handleOf(id),
+			Created:   unixTime(tmp.created),
+			LastSaved: unixTime(tmp.saved),
+			Expires:   tmp.expires,
+			UserAgent: tmp.agent,
+		}, true, nil
+	case errors.Is(err, errOtherUser), errors.Is(err, ErrRecordNotFound):
+		return SessionInfo{}, false, nil
+	}
+	return SessionInfo{}, false, withContext("reading a session of a user", err)
+}
+
+// loadUserRecord loads the record of id into a new session and checks that
+// it is live and bound to user. A record that is gone or expired is
+// ErrRecordNotFound; one that does not decode counts as gone.
+func (s *ServerStore) loadUserRecord(ctx context.Context, user, id string) (*userRecord, error) {
+	data, expires, err := s.Backend.Load(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	tmp := &Session{opts: *s.Options}
+	tmp.Options = &tmp.opts
+	saved, err := decodeValues(s.Codecs, recordName(id), data, tmp)
+	if err != nil && !isDropped(err) {
+		return nil, ErrRecordNotFound
+	}
+	for _, d := range []time.Time{time.Unix(saved, 0).Add(s.ttl(tmp.Options)), timeoutDeadline(tmp, saved)} {
+		if !d.IsZero() && (expires.IsZero() || d.Before(expires)) {
+			expires = d
+		}
+	}
+	if !s.now().Before(expires) {
+		return nil, ErrRecordNotFound
+	}
+	if tmp.user != user {
+		return nil, errOtherUser
+	}
+	return &userRecord{Session: tmp, saved: saved, expires: expires}, nil
+}
+
+// userRecord is a session of a user as UserSessions reads it.
+type userRecord struct {
+	*Session
+	saved   int64
+	expires time.Time
+}
+
+func unixTime(sec int64) time.Time {
+	if sec == 0 {
+		return time.Time{}
+	}
+	return time.Unix(sec, 0)
+}
