@@ -61,29 +61,22 @@ func TestServerLifecycle(t *testing.T) {
 	if want := "postgres://postgres@127.0.0.1:" + strconv.Itoa(s.Port) + "/postgres?sslmode=disable"; s.URL() != want {
 		t.Errorf("URL() = %q, want %q", s.URL(), want)
 	}
-	if err := s.Stop(); err != nil {
-		t.Fatal(err)
-	}
-	if accepts(s) {
-		t.Fatal("the port accepts connections after Stop")
-	}
-	if err := s.Restart(); err != nil {
-		t.Fatal(err)
-	}
-	if !accepts(s) {
-		t.Fatal("no connection after Restart")
-	}
-	if err := s.Crash(); err != nil {
-		t.Fatal(err)
-	}
-	if accepts(s) {
-		t.Fatal("the port accepts connections after Crash")
-	}
-	if err := s.Restart(); err != nil {
-		t.Fatal(err)
-	}
-	if !accepts(s) {
-		t.Fatal("no connection after a Restart from a crash")
+	for _, down := range []struct {
+		name string
+		stop func() error
+	}{{"Stop", s.Stop}, {"Crash", s.Crash}} {
+		if err := down.stop(); err != nil {
+			t.Fatal(err)
+		}
+		if accepts(s) {
+			t.Fatalf("the port accepts connections after %s", down.name)
+		}
+		if err := s.Restart(); err != nil {
+			t.Fatal(err)
+		}
+		if !accepts(s) {
+			t.Fatalf("no connection after a Restart from %s", down.name)
+		}
 	}
 	dir := s.Dir
 	s.Close()
