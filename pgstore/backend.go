@@ -61,45 +61,33 @@ func (b *backend) Load(ctx context.Context, id string) ([]byte, time.Time, error
 }
 
 func (b *backend) Create(ctx context.Context, id string, data []byte, ttl time.Duration) error {
-	ctx, cancel := b.context(ctx)
-	defer cancel()
 	now := b.now()
-	tag, err := b.store.db.Exec(ctx, b.store.sql().create, id, data, now, now.Add(ttl))
-	if err != nil {
-		return fmt.Errorf("sessions: postgres INSERT: %w", err)
-	}
-	if tag.RowsAffected() == 0 {
-		return sessions.ErrRecordExists
-	}
-	return nil
+	return b.write(ctx, "INSERT", sessions.ErrRecordExists, b.store.sql().create, id, data, now, now.Add(ttl))
 }
 
 func (b *backend) Update(ctx context.Context, id string, data []byte, ttl time.Duration) error {
-	ctx, cancel := b.context(ctx)
-	defer cancel()
 	now := b.now()
-	tag, err := b.store.db.Exec(ctx, b.store.sql().update, id, data, now, now.Add(ttl))
-	if err != nil {
-		return fmt.Errorf("sessions: postgres UPDATE: %w", err)
-	}
-	if tag.RowsAffected() == 0 {
-		return sessions.ErrRecordNotFound
-	}
-	return nil
+	return b.write(ctx, "UPDATE", sessions.ErrRecordNotFound, b.store.sql().update, id, data, now, now.Add(ttl))
 }
 
 // Touch sets the expiry of the live row under id to ttl from now, leaving
 // its data alone.
 func (b *backend) Touch(ctx context.Context, id string, ttl time.Duration) error {
+	now := b.now()
+	return b.write(ctx, "UPDATE", sessions.ErrRecordNotFound, b.store.sql().touch, id, now, now.Add(ttl))
+}
+
+// write runs the conditional statement sql (an INSERT or UPDATE, named by
+// verb in errors) with args, and returns none when it wrote no row.
+func (b *backend) write(ctx context.Context, verb string, none error, sql string, args ...any) error {
 	ctx, cancel := b.context(ctx)
 	defer cancel()
-	now := b.now()
-	tag, err := b.store.db.Exec(ctx, b.store.sql().touch, id, now, now.Add(ttl))
+	tag, err := b.store.db.Exec(ctx, sql, args...)
 	if err != nil {
-		return fmt.Errorf("sessions: postgres UPDATE: %w", err)
+		return fmt.Errorf("sessions: postgres %s: %w", verb, err)
 	}
 	if tag.RowsAffected() == 0 {
-		return sessions.ErrRecordNotFound
+		return none
 	}
 	return nil
 }
