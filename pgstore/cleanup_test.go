@@ -13,6 +13,7 @@ import (
 	"github.com/fasthttp-sessions/sessions/internal/pgtest"
 	"github.com/fasthttp-sessions/sessions/pgstore"
 	"github.com/fasthttp-sessions/sessions/sessionstest"
+	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 // seed creates n rows with ttl directly through the backend.
@@ -91,6 +92,24 @@ func TestCleanupInstances(t *testing.T) {
 	wg.Wait()
 	if left := count(t, first, ""); total != 600 || left != 20 {
 		t.Fatalf("instances deleted %d rows (want 600), %d left (want 20)", total, left)
+	}
+
+	// A row that another instance's Cleanup holds is skipped, not waited
+	// for (which would end in a timeout).
+	seed(t, first, 5, time.Minute)
+	clock.Advance(2 * time.Minute)
+	ctx := context.Background()
+	tx, err := first.DB().(*pgxpool.Pool).Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx)
+	if _, err := tx.Exec(ctx, "SELECT 1 FROM "+first.Table.Sanitize()+" WHERE expires <= $1 LIMIT 1 FOR UPDATE", clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	first.Timeout = 500 * time.Millisecond
+	if n, err := first.Cleanup(ctx); n != 4 || err != nil {
+		t.Errorf("Cleanup beside a locked expired row: %d, %v; want the 4 others", n, err)
 	}
 }
 
