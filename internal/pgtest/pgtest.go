@@ -236,6 +236,11 @@ func (s *Server) start() error {
 		"-c", "unix_socket_directories=",
 		"-c", "fsync=off",
 		"-c", "full_page_writes=off",
+		// Dynamic shared memory in files of the data folder, not in
+		// /dev/shm of its own: a server stopped in immediate mode or
+		// killed leaves segments behind, which Close then removes with
+		// the folder.
+		"-c", "dynamic_shared_memory_type=mmap",
 	)
 	cmd.Stdout, cmd.Stderr = s.log, s.log
 	if err := cmd.Start(); err != nil {

@@ -53,7 +53,18 @@ func accepts(s *Server) bool {
 	return true
 }
 
+// shmSegments returns the dynamic shared memory segments in /dev/shm.
+func shmSegments() map[string]bool {
+	m := map[string]bool{}
+	names, _ := filepath.Glob("/dev/shm/PostgreSQL.*")
+	for _, n := range names {
+		m[n] = true
+	}
+	return m
+}
+
 func TestServerLifecycle(t *testing.T) {
+	before := shmSegments()
 	s := Start(t)
 	if !accepts(s) {
 		t.Fatalf("server on %d does not accept connections; log:\n%s", s.Port, s.Log())
@@ -78,13 +89,29 @@ func TestServerLifecycle(t *testing.T) {
 			t.Fatalf("no connection after a Restart from %s", down.name)
 		}
 	}
+	// Killed outright: its segments are in its folder, which Close removes.
+	s.mu.Lock()
+	_ = s.cmd.Process.Kill()
+	exited := s.exited
+	s.mu.Unlock()
+	<-exited
 	dir := s.Dir
 	s.Close()
-	if accepts(s) {
-		t.Fatal("the port accepts connections after Close")
+	// The server's children notice its death and exit: the port closes.
+	for deadline := time.Now().Add(10 * time.Second); accepts(s); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the port accepts connections 10s after the kill and Close")
+		}
 	}
 	if _, err := os.Stat(dir); !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("Close left %s: %v", dir, err)
 	}
 	s.Close() // a second Close (the test's cleanup) is harmless
+	// A crash, a kill and Close's immediate shutdown leave no shared
+	// memory behind.
+	for seg := range shmSegments() {
+		if !before[seg] {
+			t.Errorf("the server left %s", seg)
+		}
+	}
 }
