@@ -24,7 +24,7 @@ func Example() {
 		log.Fatal(err)
 	}
 	defer pool.Close()
-	hashKey, blockKey := []byte("a hash key of 32 bytes or more.."), []byte("a block key of 32 bytes........")
+	hashKey, blockKey := keys[0], keys[1] // 32 random bytes each, from your configuration
 	store := pgstore.New(pool, hashKey, blockKey)
 	store.Table = pgx.Identifier{"myapp", "sessions"} // default "sessions"
 	store.Options.Secure = true                       // over HTTPS
