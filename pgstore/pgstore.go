@@ -52,6 +52,8 @@ const (
 // implements it; so does *pgx.Conn, which is not safe for concurrent use
 // and so fits only a program that serves one request at a time. Do not
 // pass a pgx.Tx: the store relies on each statement committing on its own.
+// The store does not call Query yet; it is part of DB so that listing the
+// sessions of a user, planned for a later version, needs no new method.
 type DB interface {
 	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
 	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
