@@ -33,8 +33,9 @@ func NewMemoryStore(keyPairs ...[]byte) *MemoryStore {
 	return s
 }
 
-// Len returns the number of records held, expired ones included until they
-// are cleaned up.
+// Len returns the number of records held: sessions, and the forwarding
+// markers that renewals leave for a while (see ServerStore), expired ones
+// included until they are cleaned up.
 func (s *MemoryStore) Len() int {
 	n := 0
 	for i := range s.mem.shards {

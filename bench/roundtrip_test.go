@@ -39,6 +39,8 @@ func TestRoundTrip(t *testing.T) {
 		{"SCSMemstore", func(*testing.T) (*rig, error) { return newSCSRig() }},
 		{"RedisStore", func(t *testing.T) (*rig, error) { return newOurRedisRig(redisAddr(t), true) }},
 		{"FasthttpSessionRedis", func(t *testing.T) (*rig, error) { return newFasthttpSessionRedisRig(redisAddr(t)) }},
+		{"PostgresStore", func(t *testing.T) (*rig, error) { return newOurPostgresRig(t) }},
+		{"SCSPostgres", func(t *testing.T) (*rig, error) { return newSCSPostgresRig(t) }},
 	}
 	for _, tc := range rigs {
 		t.Run(tc.name, func(t *testing.T) {

@@ -525,7 +525,11 @@ func newFiberRig() (*rig, error) {
 func newSCSRig() (*rig, error) {
 	// No cleanup goroutine: it does not touch the request path, and
 	// memstore's StopCleanup races with the goroutine's start.
-	store := memstore.NewWithCleanupInterval(0)
+	return newSCSRigOn(memstore.NewWithCleanupInterval(0))
+}
+
+// newSCSRigOn runs the scenario with scs over store.
+func newSCSRigOn(store scs.Store) (*rig, error) {
 	sm := scs.New()
 	sm.Store = store
 	sm.Lifetime = maxAge

@@ -61,8 +61,8 @@ var ErrContextTimeoutDisabled = errors.New("sessions: the Redis client ignores c
 //
 // The record of a session is the string key KeyPrefix+ID holding the
 // encoded (signed and encrypted) values, with a Redis TTL: the session's
-// MaxAge after each Save, or BrowserSessionTTL (default
-// sessions.DefaultBrowserSessionTTL, 24 hours) for a browser-session cookie
+// MaxAge after each Save, or BrowserSessionTTL (default 24 hours) for a
+// browser-session cookie
 // (MaxAge 0), cut short by the session's Options.IdleTimeout and
 // AbsoluteTimeout (the ServerStore computes it and passes it to the
 // Backend). Redis removes expired records itself: there is no cleanup to
@@ -153,7 +153,6 @@ func New(client redis.UniversalClient, keyPairs ...[]byte) *Store {
 		client:    client,
 	}
 	s.ServerStore = sessions.NewServerStore(&backend{store: s}, keyPairs...)
-	s.Owner = s
 	return s
 }
 

@@ -119,10 +119,7 @@ func TestBackend(t *testing.T) {
 	store.KeyPrefix = "b:"
 	b := store.Backend
 	ctx := context.Background()
-	id, err := sessions.NewID(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	id := sessionstest.NewID()
 
 	if _, _, err := b.Load(ctx, id); !errors.Is(err, sessions.ErrRecordNotFound) {
 		t.Fatalf("Load of a missing key: %v", err)
@@ -164,7 +161,7 @@ func TestBackend(t *testing.T) {
 		t.Fatalf("Load of a key without TTL: expires %v, %v", expires, err)
 	}
 	// A sub-millisecond TTL is rounded up: Redis rejects PX 0.
-	id2, _ := sessions.NewID(nil)
+	id2 := sessionstest.NewID()
 	if err := b.Create(ctx, id2, []byte("x"), time.Microsecond); err != nil {
 		t.Fatalf("Create with a 1µs TTL: %v", err)
 	}
@@ -219,11 +216,11 @@ func TestTTL(t *testing.T) {
 	if d := pttl(x.session.ID); d < 30*24*time.Hour-time.Minute || d > 30*24*time.Hour {
 		t.Errorf("default MaxAge: PTTL %v", d)
 	}
-	// MaxAge 0: sessions.DefaultBrowserSessionTTL, or BrowserSessionTTL.
+	// MaxAge 0: 24 hours, or BrowserSessionTTL.
 	browser := func(s *sessions.Session) { s.Values["a"] = 1; s.Options.MaxAge = 0 }
 	x = do(store, "", browser)
-	if d := pttl(x.session.ID); d < sessions.DefaultBrowserSessionTTL-time.Minute || d > sessions.DefaultBrowserSessionTTL {
-		t.Errorf("MaxAge 0: PTTL %v, want %v", d, sessions.DefaultBrowserSessionTTL)
+	if d := pttl(x.session.ID); d < 24*time.Hour-time.Minute || d > 24*time.Hour {
+		t.Errorf("MaxAge 0: PTTL %v, want 24h", d)
 	}
 	store.BrowserSessionTTL = 2 * time.Hour
 	x = do(store, "", browser)
@@ -276,7 +273,7 @@ func TestTTL(t *testing.T) {
 	}
 	for _, k := range all {
 		id, ok := strings.CutPrefix(k, "myapp:")
-		if !ok || !sessions.ValidID(id) {
+		if !ok || !sessionstest.ValidID(id) {
 			t.Errorf("key %q is not KeyPrefix+ID", k)
 		}
 	}
@@ -335,7 +332,7 @@ func TestSessionOwner(t *testing.T) {
 	srv := redistest.Start(t)
 	store := redisstore.New(clientOf(t, srv), keys...)
 	x := do(store, "", nil)
-	if x.session.Store() != sessions.Store(store) {
+	if x.session.Store() != sessions.Store(store.ServerStore) {
 		t.Errorf("Store() = %T", x.session.Store())
 	}
 	if store.Options == nil || store.Options.MaxAge != 30*24*3600 || store.KeyPrefix != "session_" || store.Timeout != time.Second {

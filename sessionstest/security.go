@@ -35,7 +35,7 @@ func testBadCookieCleared(e *env) {
 	e.get(c, "/", "new=false", "values={a:string=1}")
 	if e.cfg.ServerSide {
 		gone := e.client()
-		gone.Jar[cookieName] = encode(e.t, newID())
+		gone.Jar[cookieName] = encode(e.t, NewID())
 		e.get(gone, "/", "new=true", "get=nil")
 		if got := gone.SetCookies(cookieName); len(got) != 0 {
 			e.t.Fatalf("a cookie naming no record was answered with %q", got)
@@ -232,7 +232,7 @@ func testUnboundRecord(e *env) {
 		if err != nil {
 			e.t.Fatal(err)
 		}
-		id := newID()
+		id := NewID()
 		if err := ss.Backend.Create(context.Background(), id, []byte(data), time.Hour); err != nil {
 			e.t.Fatal(err)
 		}

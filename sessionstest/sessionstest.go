@@ -258,14 +258,15 @@ func render(values map[any]any) string {
 // browser-session cookie when BrowserSessionTTL is not set.
 const browserSessionTTL = 24 * time.Hour
 
-// validID reports whether id has the form of the stores' session IDs: 52
-// characters of the base32 alphabet (32 random bytes).
-func validID(id string) bool {
+// ValidID reports whether id has the form of the session IDs of
+// server-side stores: 52 characters of the base32 alphabet, A–Z and 2–7
+// (32 random bytes). Every ID that reaches a sessions.Backend has it.
+func ValidID(id string) bool {
 	return len(id) == 52 && strings.Trim(id, "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567") == ""
 }
 
-// newID returns an ID of that form that no store made.
-func newID() string {
+// NewID returns a new random ID of that form, for the tests of a Backend.
+func NewID() string {
 	var b [32]byte
 	_, _ = rand.Read(b[:])
 	return base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b[:])

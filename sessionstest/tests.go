@@ -158,7 +158,7 @@ func testNoCrossTalk(e *env) {
 func testIDs(e *env) {
 	c := e.client()
 	body := e.get(c, "/set?a=0", "new=true")
-	if id := field(body, "id"); !validID(id) {
+	if id := field(body, "id"); !ValidID(id) {
 		e.t.Fatalf("ID after the first Save = %q", id)
 	}
 	ids := map[string]bool{}
@@ -189,14 +189,14 @@ func testHostileIDs(e *env) {
 		c := e.client()
 		c.Jar[cookieName] = enc
 		body := e.get(c, "/set?a=1", "new=true", "get=invalid", "save=nil")
-		if got := field(body, "id"); got == id || !validID(got) {
+		if got := field(body, "id"); got == id || !ValidID(got) {
 			e.t.Fatalf("hostile ID %q: saved under %q", id, got)
 		}
 	}
 }
 
 func testAbsentRecord(e *env) {
-	chosen := newID()
+	chosen := NewID()
 	c := e.client()
 	c.Jar[cookieName] = encode(e.t, chosen)
 	body := e.get(c, "/set?a=1", "new=true", "get=nil", "save=nil")
@@ -210,7 +210,7 @@ func testRenew(e *env) {
 	id := field(e.get(c, "/set?user=alice"), "id")
 	old := c.Jar[cookieName]
 	body := e.get(c, "/renew", "new=false", "values={user:string=alice}", "save=nil")
-	if nid := field(body, "id"); nid == id || !validID(nid) {
+	if nid := field(body, "id"); nid == id || !ValidID(nid) {
 		e.t.Fatalf("renewed ID %q (was %q)", nid, id)
 	}
 	e.get(c, "/", "new=false", "values={user:string=alice}")
@@ -471,7 +471,7 @@ func testStaleSaveAfterExpiry(e *env) {
 	// The record expired while the request ran: the Save starts a new,
 	// empty session under a new ID; the values are not carried over.
 	body = e.get(c, "/slow", "new=true", "values={}", "save=nil")
-	if nid := field(body, "id"); nid == id || !validID(nid) {
+	if nid := field(body, "id"); nid == id || !ValidID(nid) {
 		e.t.Fatalf("a Save after expiry kept the old ID %s (now %s)", id, nid)
 	}
 }
