@@ -64,9 +64,16 @@ func NewCluster(t testing.TB, replicas int) *Cluster {
 		t.Fatalf("redis-cli --cluster create: %v\n%s", err, out)
 	}
 	c.WaitHealthy()
-	for _, s := range c.Nodes {
-		if role, _ := s.role(); role == "slave" {
-			WaitSync(t, c.MasterOf(s), s)
+	if replicas > 0 {
+		for _, s := range c.Nodes {
+			if role, _ := s.role(); role == "slave" {
+				WaitSync(t, c.MasterOf(s), s)
+			}
+		}
+		for _, s := range c.Nodes {
+			if role, _ := s.role(); role == "master" {
+				warmUp(t, s, replicas)
+			}
 		}
 	}
 	t.Logf("cluster of %d nodes ready in %v", n, time.Since(begin).Round(time.Millisecond))
@@ -136,21 +143,32 @@ func (c *Cluster) nodes(s *Server) ([]clusterNode, error) {
 	return nodes, nil
 }
 
+// myself returns node s as it sees itself.
+func (c *Cluster) myself(s *Server) clusterNode {
+	c.t.Helper()
+	nodes, err := c.nodes(s)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	for _, n := range nodes {
+		if slices.Contains(n.flags, "myself") {
+			return n
+		}
+	}
+	c.t.Fatalf("%s: no \"myself\" in CLUSTER NODES", s.Addr())
+	return clusterNode{}
+}
+
 // MasterOf returns the primary of replica, as replica sees it.
 func (c *Cluster) MasterOf(replica *Server) *Server {
 	c.t.Helper()
+	id := c.myself(replica).master
 	nodes, err := c.nodes(replica)
 	if err != nil {
 		c.t.Fatal(err)
 	}
-	var master string
 	for _, n := range nodes {
-		if slices.Contains(n.flags, "myself") {
-			master = n.master
-		}
-	}
-	for _, n := range nodes {
-		if n.id == master {
+		if n.id == id {
 			return c.Node(n.addr)
 		}
 	}
@@ -158,22 +176,14 @@ func (c *Cluster) MasterOf(replica *Server) *Server {
 	return nil
 }
 
-// ReplicaOf returns a replica of primary, as primary sees it.
+// ReplicaOf returns a running replica of primary, as the replica sees
+// itself (the primary may learn of it later).
 func (c *Cluster) ReplicaOf(primary *Server) *Server {
 	c.t.Helper()
-	nodes, err := c.nodes(primary)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	var id string
-	for _, n := range nodes {
-		if slices.Contains(n.flags, "myself") {
-			id = n.id
-		}
-	}
-	for _, n := range nodes {
-		if n.master == id {
-			return c.Node(n.addr)
+	id := c.myself(primary).id
+	for _, s := range c.Nodes {
+		if s != primary && s.running() && c.myself(s).master == id {
+			return s
 		}
 	}
 	c.t.Fatalf("%s has no replica", primary.Addr())

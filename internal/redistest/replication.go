@@ -3,6 +3,7 @@ package redistest
 import (
 	"fmt"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -31,6 +32,45 @@ func replicationArgs(i, n int) []string {
 		"--repl-diskless-sync-delay", "0")
 }
 
+// StartReplicated starts a master (nodes[0]) and replicas replicas of it,
+// and returns once every replica is linked to the master and has its data.
+// nodeArgs, when not nil, returns extra redis-server arguments for node i.
+// The nodes can be cut from one another with CutLink.
+func StartReplicated(t testing.TB, replicas int, nodeArgs func(i int) []string) (nodes []*Server) {
+	t.Helper()
+	n := 1 + replicas
+	for i := range n {
+		args := replicationArgs(i, n)
+		if i > 0 {
+			args = append(args, "--replicaof", "127.0.0.1", strconv.Itoa(nodes[0].Port))
+		}
+		if nodeArgs != nil {
+			args = append(args, nodeArgs(i)...)
+		}
+		node := Start(t, args...)
+		node.user = replicationUser(i)
+		nodes = append(nodes, node)
+	}
+	WaitSync(t, nodes[0], nodes[1:]...)
+	warmUp(t, nodes[0], replicas)
+	return nodes
+}
+
+// warmUp makes a write on master and waits with WAIT until n replicas
+// have it, up to 30 seconds. Right after their first synchronisation,
+// replicas may take up to a second (their periodic acknowledgement) to
+// answer a WAIT; a group is ready for tests that wait for replicas once
+// one WAIT has returned.
+func warmUp(t testing.TB, master *Server, n int) {
+	t.Helper()
+	const key = "redistest:warm-up"
+	r, err := doAll(master.Addr(), 40*time.Second,
+		[]string{"SET", key, "1"}, []string{"DEL", key}, []string{"WAIT", strconv.Itoa(n), "30000"})
+	if err != nil || r[2] != int64(n) {
+		t.Fatalf("WAIT %d on %s: %v %v", n, master.Addr(), r, err)
+	}
+}
+
 // role returns the "role" field of the server's INFO replication ("master"
 // or "slave"), or the error.
 func (s *Server) role() (string, error) {
@@ -46,8 +86,8 @@ func (s *Server) role() (string, error) {
 // replication user on master and closes that user's connections. The
 // replica keeps trying to reconnect and fails to authenticate, so no write
 // made on master from now on reaches it (a stopped process would still
-// find the writes in its socket buffer when it resumes). Both must belong
-// to one Sentinel or Cluster group.
+// find the writes in its socket buffer when it resumes). Both must come
+// from one StartReplicated, StartSentinel or NewCluster.
 func CutLink(t testing.TB, master, replica *Server) {
 	t.Helper()
 	if replica.user == "" {
@@ -68,11 +108,13 @@ func CutLink(t testing.TB, master, replica *Server) {
 	})
 }
 
-// WaitSync waits until each of replicas has received every write that
-// master had replicated when WaitSync was called (its slave_repl_offset
-// has reached master's master_repl_offset), up to 30 seconds. Tests call
-// it before killing a master when what they check is that acknowledged,
-// replicated writes survive a failover.
+// WaitSync waits until master reports each of replicas online and
+// acknowledging every write that master had replicated when WaitSync was
+// called, up to 30 seconds: the replica has the writes, and master knows
+// it (as WAIT would count it). Replicas acknowledge once a second unless
+// asked, so this takes up to a second. Tests call it before killing a
+// master when what they check is that replicated writes survive a
+// failover.
 func WaitSync(t testing.TB, master *Server, replicas ...*Server) {
 	t.Helper()
 	info, err := Info(master.Addr(), "replication")
@@ -84,14 +126,29 @@ func WaitSync(t testing.TB, master *Server, replicas ...*Server) {
 		t.Fatalf("master_repl_offset of %s: %q", master.Addr(), info["master_repl_offset"])
 	}
 	for _, r := range replicas {
-		waitFor(t, 30*time.Second, fmt.Sprintf("replica %s: offset %d", r.Addr(), want), func() (bool, string) {
-			info, err := Info(r.Addr(), "replication")
+		waitFor(t, 30*time.Second, fmt.Sprintf("master %s: replica %s online at offset %d", master.Addr(), r.Addr(), want), func() (bool, string) {
+			info, err := Info(master.Addr(), "replication")
 			if err != nil {
 				return false, err.Error()
 			}
-			got, _ := strconv.ParseInt(info["slave_repl_offset"], 10, 64)
-			return info["master_link_status"] == "up" && got >= want,
-				fmt.Sprintf("link %s, offset %d", info["master_link_status"], got)
+			// slaveN:ip=127.0.0.1,port=P,state=online,offset=N,lag=0
+			for k, v := range info {
+				if !strings.HasPrefix(k, "slave") {
+					continue
+				}
+				f := map[string]string{}
+				for kv := range strings.SplitSeq(v, ",") {
+					if a, b, ok := strings.Cut(kv, "="); ok {
+						f[a] = b
+					}
+				}
+				if f["port"] != strconv.Itoa(r.Port) {
+					continue
+				}
+				got, _ := strconv.ParseInt(f["offset"], 10, 64)
+				return f["state"] == "online" && got >= want, v
+			}
+			return false, "not connected"
 		})
 	}
 }

@@ -23,21 +23,40 @@ func (e ReplyError) Error() string { return string(e) }
 // suits the polling loops of the helpers (and of tests) that wait for a
 // process to reach a state.
 func Do(addr string, args ...string) (any, error) {
+	replies, err := doAll(addr, 5*time.Second, args)
+	if err != nil {
+		return nil, err
+	}
+	return replies[0], nil
+}
+
+// doAll sends cmds over one new connection to addr, in one pipeline, and
+// returns their replies, all within timeout.
+func doAll(addr string, timeout time.Duration, cmds ...[]string) ([]any, error) {
 	c, err := net.DialTimeout("tcp", addr, time.Second)
 	if err != nil {
 		return nil, err
 	}
 	defer c.Close()
-	_ = c.SetDeadline(time.Now().Add(5 * time.Second))
+	_ = c.SetDeadline(time.Now().Add(timeout))
 	var b strings.Builder
-	fmt.Fprintf(&b, "*%d\r\n", len(args))
-	for _, a := range args {
-		fmt.Fprintf(&b, "$%d\r\n%s\r\n", len(a), a)
+	for _, args := range cmds {
+		fmt.Fprintf(&b, "*%d\r\n", len(args))
+		for _, a := range args {
+			fmt.Fprintf(&b, "$%d\r\n%s\r\n", len(a), a)
+		}
 	}
 	if _, err := c.Write([]byte(b.String())); err != nil {
 		return nil, err
 	}
-	return readReply(bufio.NewReader(c))
+	r := bufio.NewReader(c)
+	replies := make([]any, len(cmds))
+	for i := range replies {
+		if replies[i], err = readReply(r); err != nil {
+			return nil, err
+		}
+	}
+	return replies, nil
 }
 
 // readReply reads one RESP2 reply.

@@ -56,24 +56,8 @@ func StartSentinel(t testing.TB, cfg SentinelConfig) *Sentinel {
 		t.Fatal("StartSentinel: at least one replica is needed")
 	}
 	bin := Binary(t, "redis-sentinel")
-	s := &Sentinel{t: t}
-	n := 1 + cfg.Replicas
-	for i := range n {
-		args := replicationArgs(i, n)
-		if i > 0 {
-			args = append(args, "--replicaof", "127.0.0.1", strconv.Itoa(s.Nodes[0].Port))
-		}
-		if cfg.NodeArgs != nil {
-			args = append(args, cfg.NodeArgs(i)...)
-		}
-		node := Start(t, args...)
-		node.user = replicationUser(i)
-		s.Nodes = append(s.Nodes, node)
-	}
 	begin := time.Now()
-	for _, r := range s.Nodes[1:] {
-		WaitSync(t, s.Nodes[0], r)
-	}
+	s := &Sentinel{t: t, Nodes: StartReplicated(t, cfg.Replicas, cfg.NodeArgs)}
 	master := strconv.Itoa(s.Nodes[0].Port)
 	for range 3 {
 		s.Sentinels = append(s.Sentinels, launch(t, bin, false, func(port int, dir string) []string {
