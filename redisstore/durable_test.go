@@ -3,6 +3,7 @@ package redisstore_test
 import (
 	"context"
 	"errors"
+	"net"
 	"strings"
 	"syscall"
 	"testing"
@@ -12,6 +13,7 @@ import (
 	"github.com/fasthttp-sessions/sessions/internal/redistest"
 	"github.com/fasthttp-sessions/sessions/redisstore"
 	"github.com/redis/go-redis/v9"
+	"github.com/valyala/fasthttp"
 )
 
 // newID returns a new session ID.
@@ -45,9 +47,6 @@ func mustNotReplicate(t *testing.T, what string, err error) {
 		t.Fatalf("%s: %v, want an error wrapping ErrNotReplicated", what, err)
 	}
 	startsWithSessions(t, what, err)
-	if n := strings.Count(err.Error(), "sessions: "); n != 1 {
-		t.Errorf("%s: %q has %d \"sessions: \" prefixes", what, err, n)
-	}
 }
 
 // TestDurableDelete checks WaitReplicas on a master with one replica: a
@@ -61,6 +60,9 @@ func TestDurableDelete(t *testing.T) {
 	store := redisstore.New(clientOf(t, master), keys...)
 	store.KeyPrefix = "d:"
 	store.WaitReplicas = 1
+	// Where a test expects the replica to confirm, WAIT may take as long
+	// as it likes: it returns as soon as the replica confirms.
+	store.WaitTimeout = 4 * time.Second
 	b := store.Backend
 	ctx := context.Background()
 
@@ -89,8 +91,8 @@ func TestDurableDelete(t *testing.T) {
 	store.WaitTimeout = 50 * time.Millisecond // WAIT can only time out now
 	err := b.Delete(ctx, id2)
 	mustNotReplicate(t, "Delete with the replica cut off", err)
-	if !strings.Contains(err.Error(), "WAIT counted 0 of 1 replicas within 50ms") {
-		t.Errorf("Delete: %q does not say what WAIT answered", err)
+	if want := "sessions: redis DEL: Redis replicas did not confirm the write: WAIT counted 0 of 1 replicas within 50ms"; err.Error() != want {
+		t.Errorf("Delete: %q, want %q", err, want)
 	}
 	if exists(t, master.Addr(), "d:"+id2) || !exists(t, replica.Addr(), "d:"+id2) {
 		t.Fatal("the master should have deleted the key and the replica kept it")
@@ -101,6 +103,24 @@ func TestDurableDelete(t *testing.T) {
 	if err := b.Delete(ctx, newID(t)); !errors.Is(err, redisstore.ErrNotReplicated) {
 		t.Errorf("Delete of a key that never existed, replica cut off: %v", err)
 	}
+
+	// A WAIT whose answer never comes is no confirmation either. Here the
+	// client gives up reading it (its ReadTimeout is shorter than
+	// WaitTimeout, which CheckClient reports) after the DEL's reply came;
+	// go-redis then fails the whole pipeline with the read's error.
+	impatient := redis.NewClient(&redis.Options{Addr: master.Addr(), ReadTimeout: 100 * time.Millisecond, MaxRetries: -1, ContextTimeoutEnabled: true})
+	t.Cleanup(func() { impatient.Close() })
+	hasty := redisstore.New(impatient, keys...)
+	hasty.KeyPrefix, hasty.WaitReplicas, hasty.WaitTimeout = "d:", 1, time.Second
+	if hasty.CheckClient() == nil {
+		t.Error("CheckClient does not report a WaitTimeout longer than ReadTimeout")
+	}
+	err = hasty.Backend.Delete(ctx, id2)
+	var netErr net.Error
+	if !errors.As(err, &netErr) || !netErr.Timeout() {
+		t.Errorf("Delete whose WAIT reply was not read: %v does not wrap the read timeout", err)
+	}
+	startsWithSessions(t, "Delete whose WAIT reply was not read", err)
 
 	// Nothing else waits on a single master.
 	id3 := newID(t)
@@ -132,6 +152,7 @@ func TestDurableDeleteCoversEarlierDeletes(t *testing.T) {
 	t.Cleanup(func() { client.Close() })
 	store := redisstore.New(client, keys...)
 	store.WaitReplicas = 1
+	store.WaitTimeout = 4 * time.Second
 	b := store.Backend
 	ctx := context.Background()
 	id, other := newID(t), newID(t)
@@ -156,8 +177,7 @@ func TestDurableDeleteCoversEarlierDeletes(t *testing.T) {
 	// Once the replica reads again, the deletion is confirmed, and the
 	// key was not there: ErrRecordNotFound, which a logout ignores.
 	replica.Signal(syscall.SIGCONT)
-	store.WaitTimeout = 10 * time.Second
-	store.Timeout = 20 * time.Second
+	store.WaitTimeout = 4 * time.Second
 	if err := b.Delete(ctx, id); !errors.Is(err, sessions.ErrRecordNotFound) {
 		t.Fatalf("Delete once the replica is back: %v", err)
 	}
@@ -176,6 +196,7 @@ func TestDurableCluster(t *testing.T) {
 	store := redisstore.New(client, keys...)
 	store.KeyPrefix = "c:"
 	store.WaitReplicas = 1
+	store.WaitTimeout = 4 * time.Second
 	if err := store.CheckClient(); err != nil {
 		t.Fatal(err)
 	}
@@ -220,7 +241,7 @@ func TestDurableCluster(t *testing.T) {
 	store.WaitTimeout = 100 * time.Millisecond
 	mustNotReplicate(t, "Create on the cut primary", b.Create(ctx, byPrimary[cut.Addr()][1], []byte("x"), time.Hour))
 	mustNotReplicate(t, "Delete on the cut primary", b.Delete(ctx, byPrimary[cut.Addr()][1]))
-	store.WaitTimeout = 0
+	store.WaitTimeout = 4 * time.Second
 	for _, s := range cluster.Nodes[1:3] {
 		id := byPrimary[s.Addr()][1]
 		if err := b.Create(ctx, id, []byte("x"), time.Hour); err != nil {
@@ -265,6 +286,7 @@ func TestDurableCluster(t *testing.T) {
 	// primaries are unaffected.
 	store.WaitTimeout = 100 * time.Millisecond
 	mustNotReplicate(t, "Delete on the promoted replica", b.Delete(ctx, kept))
+	store.WaitTimeout = 4 * time.Second
 	if err := b.Delete(ctx, byPrimary[cluster.Nodes[2].Addr()][1]); err != nil {
 		t.Fatalf("Delete on the third primary: %v", err)
 	}
@@ -311,5 +333,94 @@ func TestCheckClientWait(t *testing.T) {
 	store.WaitReplicas = 1
 	if err := store.Backend.Delete(context.Background(), newID(t)); err == nil || !strings.Contains(err.Error(), "WaitReplicas needs") {
 		t.Errorf("Delete through a wrapped client: %v", err)
+	}
+}
+
+// logoutRequest loads the session of cookie in a new request and sets it
+// to be deleted; the caller saves it.
+func logoutRequest(t *testing.T, store *redisstore.Store, cookie string) (*fasthttp.RequestCtx, *sessions.Session) {
+	t.Helper()
+	var req fasthttp.Request
+	req.Header.SetCookie(cookieName, cookie)
+	ctx := new(fasthttp.RequestCtx)
+	ctx.Init(&req, nil, nil)
+	s, err := store.Get(ctx, cookieName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Options.MaxAge = -1
+	return ctx, s
+}
+
+// sessionCookie returns the session's Set-Cookie of ctx's response, or "".
+func sessionCookie(ctx *fasthttp.RequestCtx) string {
+	for k, v := range ctx.Response.Header.Cookies() {
+		if string(k) == cookieName {
+			return string(v)
+		}
+	}
+	return ""
+}
+
+// TestLogoutRetry checks that a logout that replicas did not confirm can
+// be retried in the same request: the session keeps its ID, the second
+// Save waits again, and once the replica has the deletion it succeeds and
+// deletes the cookie.
+func TestLogoutRetry(t *testing.T) {
+	t.Parallel()
+	nodes := redistest.StartReplicated(t, 1, nil)
+	master, replica := nodes[0], nodes[1]
+	store := redisstore.New(clientOf(t, master), keys...)
+	store.WaitReplicas = 1
+	x := do(store, "", set("user", "alice"))
+	if x.saveErr != nil {
+		t.Fatal(x.saveErr)
+	}
+	ctx, s := logoutRequest(t, store, x.cookie)
+	if s.IsNew {
+		t.Fatal("the session did not load")
+	}
+	replica.Signal(syscall.SIGSTOP) // connected, but confirms nothing
+	defer replica.Signal(syscall.SIGCONT)
+	store.WaitTimeout = 100 * time.Millisecond
+	mustNotReplicate(t, "logout with the replica stopped", s.Save(ctx))
+	if c := sessionCookie(ctx); c != "" {
+		t.Fatalf("a logout that was not confirmed set a cookie: %s", c)
+	}
+	replica.Signal(syscall.SIGCONT)
+	store.WaitTimeout = 4 * time.Second // WAIT returns as soon as the replica confirms
+	if err := s.Save(ctx); err != nil {
+		t.Fatalf("the logout saved again once the replica is back: %v", err)
+	}
+	if c := strings.ToLower(sessionCookie(ctx)); !strings.Contains(c, "max-age=0") {
+		t.Fatalf("the confirmed logout's cookie: %q", c)
+	}
+}
+
+// TestRetriedLogoutWaits checks that a logout request made again with the
+// cookie of a logout that replicas did not confirm does not report
+// success before they confirm. The record is already gone from the
+// master, so today's ServerStore finds no session to delete and never
+// calls Delete: it reports the second logout done at once.
+func TestRetriedLogoutWaits(t *testing.T) {
+	t.Skip("needs ServerStore to call Backend.Delete with the cookie's ID on a logout even when the record was not found (see the Redis section of SECURITY.md)")
+	t.Parallel()
+	nodes := redistest.StartReplicated(t, 1, nil)
+	master, replica := nodes[0], nodes[1]
+	store := redisstore.New(clientOf(t, master), keys...)
+	store.WaitReplicas = 1
+	store.WaitTimeout = 100 * time.Millisecond
+	x := do(store, "", set("user", "alice"))
+	if x.saveErr != nil {
+		t.Fatal(x.saveErr)
+	}
+	redistest.CutLink(t, master, replica)
+	ctx, s := logoutRequest(t, store, x.cookie)
+	mustNotReplicate(t, "the first logout", s.Save(ctx))
+	ctx, s = logoutRequest(t, store, x.cookie)
+	err := s.Save(ctx)
+	mustNotReplicate(t, "the same logout in a second request", err)
+	if c := sessionCookie(ctx); c != "" {
+		t.Fatalf("the second logout set a cookie: %s", c)
 	}
 }

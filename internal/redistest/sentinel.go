@@ -149,6 +149,18 @@ func (s *Sentinel) Master() *Server {
 	return n
 }
 
+// AllName reports whether every sentinel names n as the master. While
+// they still name a master that was killed, a client that asks them for
+// the master (go-redis's failover client) cannot reach any master.
+func (s *Sentinel) AllName(n *Server) bool {
+	for _, sn := range s.Sentinels {
+		if m, err := s.masterOf(sn.Addr()); err != nil || m != n {
+			return false
+		}
+	}
+	return true
+}
+
 // Replicas returns the nodes other than master that are still running.
 func (s *Sentinel) Replicas(master *Server) []*Server {
 	var r []*Server
