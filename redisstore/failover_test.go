@@ -308,10 +308,17 @@ func TestSentinelFailover(t *testing.T) {
 func TestDurableLogout(t *testing.T) {
 	t.Parallel()
 	g := redistest.StartSentinel(t, redistest.SentinelConfig{Replicas: 1})
-	store := newStore(t, failoverClient(t, g))
+	client := failoverClient(t, g)
+	store := newStore(t, client)
 	store.WaitReplicas = 1
 	store.WaitTimeout = 4 * time.Second // the replica is up: WAIT returns when it confirms
 	app := testsrv.New(t, shop(store))
+	// The same application with a short WaitTimeout, for when WAIT can
+	// only time out.
+	hasty := newStore(t, client)
+	hasty.WaitReplicas = 1
+	hasty.WaitTimeout = 100 * time.Millisecond
+	hastyApp := testsrv.New(t, shop(hasty))
 
 	alice := app.NewClient(1)
 	login(t, alice, "alice")
@@ -328,19 +335,18 @@ func TestDurableLogout(t *testing.T) {
 	// The promoted replica has no replica of its own: a logout cannot be
 	// confirmed, and says so (WaitReplicas must stay below the number of
 	// replicas for logouts to work through a failover).
-	bob := app.NewClient(1)
+	bob := hastyApp.NewClient(1)
 	login(t, bob, "bob")
-	store.WaitTimeout = 100 * time.Millisecond
 	p = mustVisit(t, bob, "/logout")
 	if p.code != 503 || !strings.Contains(p.f["save"], "Redis replicas did not confirm") || p.cookie != "" {
 		t.Fatalf("logout with no replica: %v", p)
 	}
 	// The same, straight on the store: the error wraps ErrNotReplicated.
-	dave := do(store, "", set("user", "dave"))
+	dave := do(hasty, "", set("user", "dave"))
 	if dave.saveErr != nil {
 		t.Fatal(dave.saveErr)
 	}
-	x := do(store, dave.cookie, func(s *sessions.Session) { s.Options.MaxAge = -1 })
+	x := do(hasty, dave.cookie, func(s *sessions.Session) { s.Options.MaxAge = -1 })
 	mustNotReplicate(t, "Save of a logout with no replica", x.saveErr)
 	if x.header != "" {
 		t.Errorf("a logout that was not confirmed set a cookie: %s", x.header)
