@@ -18,8 +18,9 @@ import (
 // applied but that fewer than Store.WaitReplicas replicas confirmed within
 // Store.WaitTimeout. For a logout it means that the record is gone from the
 // master but may come back if a replica that does not have the deletion is
-// promoted: the logout is not certain yet. Retrying the Save of the same
-// session waits again.
+// promoted: the logout is not certain yet. Saving the same session again,
+// in the same request, waits again. Other errors of a waiting call (a
+// lost connection, a timeout) leave the write just as unconfirmed.
 var ErrNotReplicated = errors.New("sessions: Redis replicas did not confirm the write")
 
 // notReplicated is the error of a write that WAIT did not confirm: its text

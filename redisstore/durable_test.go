@@ -279,6 +279,7 @@ func TestDurableCluster(t *testing.T) {
 	if err != nil || string(data) != "x" {
 		t.Fatalf("a record created before the failover: %q, %v", data, err)
 	}
+	t.Logf("first successful load through the same client %v after SIGKILL", time.Since(killed).Round(time.Millisecond))
 	if _, _, err := b.Load(ctx, gone); !errors.Is(err, sessions.ErrRecordNotFound) {
 		t.Fatalf("a record deleted before the failover: %v", err)
 	}
