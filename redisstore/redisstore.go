@@ -94,8 +94,14 @@ var ErrContextTimeoutDisabled = errors.New("sessions: the Redis client ignores c
 // loaded the session before fails to save with sessions.ErrSessionRevoked
 // instead of bringing the record back. A renewal writes the new ID with
 // SET NX and then needs its DEL of the old ID to return 1; when another
-// request removed it first, the renewal is revoked too. No MULTI or WATCH
-// is needed, so nothing crosses hash slots.
+// request removed it first, the renewal is revoked too. No MULTI, WATCH or
+// Lua is needed, so nothing crosses hash slots.
+//
+// On Redis Cluster, go-redis reloads the cluster's layout by itself only
+// on a MOVED reply and every ClusterStateReloadInterval (a minute): after a
+// failover it would keep sending a dead primary's keys there. The store
+// asks the client to reload the layout after every failed call, so that
+// the same client finds the promoted replica within a second or so.
 //
 // A command that go-redis retries after a network error although its first
 // attempt was applied errs on the safe side: a retried DEL finds nothing
@@ -117,14 +123,14 @@ var ErrContextTimeoutDisabled = errors.New("sessions: the Redis client ignores c
 // fails with an error wrapping ErrNotReplicated unless that many replicas
 // confirmed the deletion in time, whether this DEL or an earlier one (a
 // concurrent logout) removed the key; Save returns that error and, for a
-// logout, sets no cookie. On one master
-// (standalone or Sentinel) writes replicate in order, so the WAIT after a
-// renewal's Delete covers its Creates too. On Redis Cluster and Ring each
-// master replicates its own keys, so Create waits as well (SET NX, then
-// WAIT on the master of that key). Update and Touch never wait: losing one
-// loses recent values or a TTL extension, never a logout; an application
-// that logs users out by removing values and saving (an Update) should
-// set MaxAge < 0 or call RenewID instead.
+// logout, sets no cookie. On one master (standalone or Sentinel) writes
+// replicate in order, so the WAIT after a renewal's Delete covers its
+// Creates too. On Redis Cluster and Ring each master replicates its own
+// keys, so Create waits as well (SET NX, then WAIT on the master of that
+// key). Update and Touch never wait: losing one loses recent values or a
+// TTL extension, never a logout; an application that logs users out by
+// removing values and saving (an Update) should set MaxAge < 0 or call
+// RenewID instead.
 //
 // WAIT is not consensus: a replica that confirmed may itself fail or
 // restart without the data, and Sentinel or Cluster may still promote a
