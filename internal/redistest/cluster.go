@@ -81,24 +81,16 @@ func NewCluster(t testing.TB, replicas int) *Cluster {
 }
 
 // Addrs returns the addresses of the cluster's nodes.
-func (c *Cluster) Addrs() []string {
-	var addrs []string
-	for _, s := range c.Nodes {
-		addrs = append(addrs, s.Addr())
-	}
-	return addrs
-}
+func (c *Cluster) Addrs() []string { return addrs(c.Nodes) }
 
 // Node returns the node at addr, failing the test when there is none.
 func (c *Cluster) Node(addr string) *Server {
 	c.t.Helper()
-	for _, s := range c.Nodes {
-		if s.Addr() == addr {
-			return s
-		}
+	s := find(c.Nodes, addr)
+	if s == nil {
+		c.t.Fatalf("no cluster node at %s", addr)
 	}
-	c.t.Fatalf("no cluster node at %s", addr)
-	return nil
+	return s
 }
 
 // WaitHealthy waits until every running node reports cluster_state:ok, up

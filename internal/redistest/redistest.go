@@ -83,6 +83,25 @@ type Server struct {
 // Addr is the server's host:port.
 func (s *Server) Addr() string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(s.Port)) }
 
+// addrs returns the addresses of servers.
+func addrs(servers []*Server) []string {
+	var a []string
+	for _, s := range servers {
+		a = append(a, s.Addr())
+	}
+	return a
+}
+
+// find returns the server at addr, or nil.
+func find(servers []*Server, addr string) *Server {
+	for _, s := range servers {
+		if s.Addr() == addr {
+			return s
+		}
+	}
+	return nil
+}
+
 // Start starts a redis-server on a free loopback port with no persistence
 // (--save "" --appendonly no), plus the extra arguments, in a temporary
 // folder, and kills it when the test ends. It returns once the server

@@ -102,23 +102,7 @@ func StartSentinel(t testing.TB, cfg SentinelConfig) *Sentinel {
 
 // Addrs returns the addresses of the three sentinels, for
 // redis.FailoverOptions.SentinelAddrs.
-func (s *Sentinel) Addrs() []string {
-	var addrs []string
-	for _, sn := range s.Sentinels {
-		addrs = append(addrs, sn.Addr())
-	}
-	return addrs
-}
-
-// node returns the data node at addr, or nil.
-func (s *Sentinel) node(addr string) *Server {
-	for _, n := range s.Nodes {
-		if n.Addr() == addr {
-			return n
-		}
-	}
-	return nil
-}
+func (s *Sentinel) Addrs() []string { return addrs(s.Sentinels) }
 
 // masterOf returns the node that the sentinel at addr names as master.
 func (s *Sentinel) masterOf(addr string) (*Server, error) {
@@ -132,7 +116,7 @@ func (s *Sentinel) masterOf(addr string) (*Server, error) {
 	}
 	host, _ := a[0].(string)
 	port, _ := a[1].(string)
-	n := s.node(net.JoinHostPort(host, port))
+	n := find(s.Nodes, net.JoinHostPort(host, port))
 	if n == nil {
 		return nil, fmt.Errorf("master %s:%s is none of the group's nodes", host, port)
 	}
