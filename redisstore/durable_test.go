@@ -425,3 +425,56 @@ func TestRetriedLogoutWaits(t *testing.T) {
 		t.Fatalf("the second logout set a cookie: %s", c)
 	}
 }
+
+// TestDurableRing checks WaitReplicas on a Ring of two masters, each with
+// a replica: Creates and Deletes wait on the master of their key.
+func TestDurableRing(t *testing.T) {
+	t.Parallel()
+	a, b := redistest.StartReplicated(t, 1, nil), redistest.StartReplicated(t, 1, nil)
+	replicaOf := map[string]*redistest.Server{a[0].Addr(): a[1], b[0].Addr(): b[1]}
+	ring := redis.NewRing(&redis.RingOptions{
+		Addrs:                 map[string]string{"a": a[0].Addr(), "b": b[0].Addr()},
+		ContextTimeoutEnabled: true,
+	})
+	t.Cleanup(func() { ring.Close() })
+	store := redisstore.New(ring, keys...)
+	store.KeyPrefix = "r:"
+	store.WaitReplicas = 1
+	store.WaitTimeout = 4 * time.Second
+	if err := store.CheckClient(); err != nil {
+		t.Fatal(err)
+	}
+	bk := store.Backend
+	ctx := context.Background()
+	// Two IDs on each master.
+	byMaster := map[string][]string{}
+	for len(byMaster[a[0].Addr()]) < 2 || len(byMaster[b[0].Addr()]) < 2 {
+		id := newID(t)
+		c, err := ring.GetShardClientForKey("r:" + id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		byMaster[c.Options().Addr] = append(byMaster[c.Options().Addr], id)
+	}
+	for addr, ids := range byMaster {
+		if err := bk.Create(ctx, ids[0], []byte("x"), time.Hour); err != nil {
+			t.Fatalf("Create on %s: %v", addr, err)
+		}
+		if !exists(t, replicaOf[addr].Addr(), "r:"+ids[0]) {
+			t.Fatalf("the replica of %s lacks a record a waited Create wrote", addr)
+		}
+		if err := bk.Delete(ctx, ids[0]); err != nil {
+			t.Fatalf("Delete on %s: %v", addr, err)
+		}
+		if exists(t, replicaOf[addr].Addr(), "r:"+ids[0]) {
+			t.Fatalf("the replica of %s still has a record a waited Delete removed", addr)
+		}
+	}
+	redistest.CutLink(t, a[0], a[1])
+	hasty := redisstore.New(ring, keys...)
+	hasty.KeyPrefix, hasty.WaitReplicas, hasty.WaitTimeout = "r:", 1, 100*time.Millisecond
+	mustNotReplicate(t, "Create on the cut master", hasty.Backend.Create(ctx, byMaster[a[0].Addr()][1], []byte("x"), time.Hour))
+	if err := bk.Create(ctx, byMaster[b[0].Addr()][1], []byte("x"), time.Hour); err != nil {
+		t.Fatalf("Create on the other master: %v", err)
+	}
+}
