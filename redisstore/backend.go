@@ -39,25 +39,20 @@ func (b *backend) context(ctx context.Context, extra time.Duration) (context.Con
 
 func (b *backend) key(id string) string { return b.store.KeyPrefix + id }
 
-// check1 returns err. When err is a failure (not a nil reply) and the
-// client is a cluster client, it first asks the client to reload the
+// noteFailure returns err. When err is a failure (not a nil reply) and
+// the client is a cluster client, it first asks the client to reload the
 // cluster's layout, in the background: go-redis reloads it by itself only
 // on a MOVED or READONLY reply and every ClusterStateReloadInterval (a
 // minute), so after a failover it would keep sending a dead primary's
 // keys to that primary until then. Reloads are coalesced; this costs
 // nothing on success.
-func (b *backend) check1(err error) error {
+func (b *backend) noteFailure(err error) error {
 	if err != nil && !errors.Is(err, redis.Nil) {
 		if cc, ok := b.store.client.(*redis.ClusterClient); ok {
 			cc.ReloadState(context.Background())
 		}
 	}
 	return err
-}
-
-// check is check1 for a pipeline's Exec.
-func (b *backend) check(cmds []redis.Cmder, err error) ([]redis.Cmder, error) {
-	return cmds, b.check1(err)
 }
 
 // ms returns ttl in whole milliseconds for PX, at least 1 (Redis rejects
@@ -72,7 +67,7 @@ func (b *backend) Load(ctx context.Context, id string) ([]byte, time.Time, error
 	get := pipe.Get(ctx, key)
 	pttl := pipe.PTTL(ctx, key)
 	// Exec reports a missing key as redis.Nil, from GET.
-	if _, err := b.check(pipe.Exec(ctx)); err != nil && !errors.Is(err, redis.Nil) {
+	if _, err := pipe.Exec(ctx); b.noteFailure(err) != nil && !errors.Is(err, redis.Nil) {
 		return nil, time.Time{}, fmt.Errorf("sessions: redis GET+PTTL: %w", err)
 	}
 	data, err := get.Bytes()
@@ -105,7 +100,7 @@ func (b *backend) Create(ctx context.Context, id string, data []byte, ttl time.D
 	}
 	ctx, cancel := b.context(ctx, 0)
 	defer cancel()
-	return createResult(b.check1(b.store.client.Do(ctx, "set", b.key(id), data, "px", ms(ttl), "nx").Err()))
+	return createResult(b.noteFailure(b.store.client.Do(ctx, "set", b.key(id), data, "px", ms(ttl), "nx").Err()))
 }
 
 // createResult maps the outcome of SET NX to Create's.
@@ -122,7 +117,7 @@ func createResult(err error) error {
 func (b *backend) Update(ctx context.Context, id string, data []byte, ttl time.Duration) error {
 	ctx, cancel := b.context(ctx, 0)
 	defer cancel()
-	err := b.check1(b.store.client.Do(ctx, "set", b.key(id), data, "px", ms(ttl), "xx").Err())
+	err := b.noteFailure(b.store.client.Do(ctx, "set", b.key(id), data, "px", ms(ttl), "xx").Err())
 	if errors.Is(err, redis.Nil) {
 		return sessions.ErrRecordNotFound
 	}
@@ -139,7 +134,7 @@ func (b *backend) Delete(ctx context.Context, id string) error {
 	ctx, cancel := b.context(ctx, 0)
 	defer cancel()
 	n, err := b.store.client.Del(ctx, b.key(id)).Result()
-	return deleteResult(n, b.check1(err))
+	return deleteResult(n, b.noteFailure(err))
 }
 
 // deleteResult maps the outcome of DEL (or of deleteScript) to Delete's.
@@ -164,7 +159,7 @@ func (b *backend) Touch(ctx context.Context, id string, ttl time.Duration) error
 	// Not client.PExpire: it would send a TTL under a millisecond as 0,
 	// which deletes the key.
 	n, err := b.store.client.Do(ctx, "pexpire", b.key(id), ms(ttl)).Int64()
-	if b.check1(err) != nil {
+	if b.noteFailure(err) != nil {
 		return fmt.Errorf("sessions: redis PEXPIRE: %w", err)
 	}
 	if n == 0 {

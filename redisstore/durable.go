@@ -86,28 +86,26 @@ func errWaitClient(c redis.UniversalClient) error {
 
 // durably sends the write args on key, then WAIT WaitReplicas, in one
 // pipeline over one connection to the master that holds key, and returns
-// the write's command, holding its reply or its error. WAIT counts the
-// replicas that have every write its connection made, which is why both
-// must share a connection: a WAIT sent over another one would not be about
-// this write.
+// the write's command, holding its reply or its error, and an error that
+// is nil when enough replicas confirmed the write within the wait timeout
+// and wraps ErrNotReplicated otherwise (it means nothing when the write
+// itself failed). what names the write in error messages.
 //
-// More precisely, WAIT counts the replicas that have reached the master's
-// replication offset as it was right after the connection's last command,
-// which Redis records after every command, writes or not (redis/redis#6393
-// says so; TestDurableDeleteCoversEarlierDeletes checks it). So a DEL that
-// finds nothing, because another request's logout removed the key first
-// or because go-redis retried a DEL whose reply was lost, still waits for
-// that earlier deletion to reach the replicas. The error returned is nil when enough replicas confirmed the
-// write within the wait timeout, and wraps ErrNotReplicated otherwise; it
-// means nothing when the write itself failed. what names the write in
-// error messages.
+// WAIT counts the replicas that have reached the master's replication
+// offset as it was right after the last command of the connection that
+// sends it, which is why the write and the WAIT must share a connection.
+// Redis records that offset after every command, writes or not
+// (redis/redis#6393 says so; TestDurableDeleteCoversEarlierDeletes checks
+// it): so a DEL that finds nothing, because another request's logout
+// removed the key first or because go-redis retried a DEL whose reply was
+// lost, still waits for that earlier deletion to reach the replicas.
 func (b *backend) durably(ctx context.Context, what, key string, args ...any) (*redis.Cmd, error) {
 	want, timeout := b.store.WaitReplicas, b.waitTimeout()
 	ctx, cancel := b.context(ctx, timeout)
 	defer cancel()
 	write := redis.NewCmd(ctx, args...)
 	node, err := b.master(ctx, key)
-	if b.check1(err) != nil {
+	if b.noteFailure(err) != nil {
 		write.SetErr(err)
 		return write, nil
 	}
@@ -115,7 +113,8 @@ func (b *backend) durably(ctx context.Context, what, key string, args ...any) (*
 	_ = pipe.Process(ctx, write)
 	wait := redis.NewIntCmd(ctx, "wait", want, timeout.Milliseconds())
 	_ = pipe.Process(ctx, wait)
-	_, _ = b.check(pipe.Exec(ctx)) // each command holds its own error
+	_, err = pipe.Exec(ctx)
+	_ = b.noteFailure(err) // each command holds its own error
 	prefix := "sessions: redis " + what + ": " + strings.TrimPrefix(ErrNotReplicated.Error(), "sessions: ")
 	acked, err := wait.Result()
 	if err != nil {
