@@ -20,14 +20,12 @@
 package redisstore
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"time"
 
 	"github.com/fasthttp-sessions/sessions"
 	"github.com/redis/go-redis/v9"
-	"github.com/valyala/fasthttp"
 )
 
 // Defaults of New.
@@ -46,6 +44,13 @@ const (
 	// or a reconnection, and short enough that a Redis outage turns into
 	// fast errors instead of a pile of stuck requests.
 	DefaultTimeout = time.Second
+
+	// DefaultWaitTimeout is how long Redis waits for the replicas' answer
+	// to WAIT when Store.WaitReplicas is set and Store.WaitTimeout is not.
+	// A replica on the same network confirms in about a round trip; half a
+	// second rides out a busy moment without holding a logout for long
+	// when a replica is down.
+	DefaultWaitTimeout = 500 * time.Millisecond
 )
 
 // ErrContextTimeoutDisabled is wrapped by the error of CheckClient when the
@@ -70,12 +75,14 @@ var ErrContextTimeoutDisabled = errors.New("sessions: the Redis client ignores c
 // not move it.
 //
 // The Backend methods are one Redis command each (two, pipelined, for
-// Load), each touching one key, so they work unchanged on Redis Cluster:
+// Load), each touching one key, so they work unchanged on Redis Cluster;
+// the backend also implements sessions.Toucher:
 //
 //	Load    GET key + PTTL key, in one pipeline (a missing key: ErrRecordNotFound)
 //	Create  SET key data PX ttl NX              (nil reply: ErrRecordExists)
 //	Update  SET key data PX ttl XX              (nil reply: ErrRecordNotFound)
 //	Delete  DEL key                             (0: ErrRecordNotFound)
+//	Touch   PEXPIRE key ttl                     (0: ErrRecordNotFound)
 //
 // # A logout is final
 //
@@ -90,20 +97,54 @@ var ErrContextTimeoutDisabled = errors.New("sessions: the Redis client ignores c
 // request removed it first, the renewal is revoked too. No MULTI, WATCH or
 // Lua is needed, so nothing crosses hash slots.
 //
-// What Redis itself can lose, this cannot enforce: replication is
-// asynchronous, so a failover (Sentinel, Cluster) may drop the last writes
-// the old primary acknowledged, a DEL among them, and bring a logged-out
-// record back until its TTL ends; so may a restart with appendfsync
-// everysec (up to about a second of writes) or without persistence (all
-// sessions are lost, which is safe). A command that go-redis retries after
-// a network error although its first attempt was applied errs on the safe
-// side: a retried DEL finds nothing and the renewal reports
-// ErrSessionRevoked (the user is logged out); a retried SET NX leaves an
-// unused record that expires with its TTL.
+// On Redis Cluster, go-redis reloads the cluster's layout by itself only
+// on a MOVED reply and every ClusterStateReloadInterval (a minute): after a
+// failover it would keep sending a dead primary's keys there. The store
+// asks the client to reload the layout after every failed call, so that
+// the same client finds the promoted replica within a second or so.
+//
+// A command that go-redis retries after a network error although its first
+// attempt was applied errs on the safe side: a retried DEL finds nothing
+// and the renewal reports ErrSessionRevoked (the user is logged out); a
+// retried SET NX leaves an unused record that expires with its TTL.
+//
+// # Durable logouts
+//
+// What Redis itself can lose, the above cannot enforce. Replication is
+// asynchronous: the master acknowledges a DEL before any replica has it,
+// so a failover (Sentinel, Cluster) that promotes a replica may lose the
+// last writes, a logout among them, and bring a logged-out record back
+// until its TTL ends. So may a restart with appendfsync everysec (up to
+// about a second of writes).
+//
+// WaitReplicas closes most of that hole for deletions: each Delete (a
+// logout, the old ID of a renewal) then sends DEL key and WAIT
+// WaitReplicas WaitTimeout over one connection, in one round trip, and
+// fails with an error wrapping ErrNotReplicated unless that many replicas
+// confirmed the deletion in time, whether this DEL or an earlier one (a
+// concurrent logout) removed the key; Save returns that error and, for a
+// logout, sets no cookie. On one master (standalone or Sentinel) writes
+// replicate in order, so the WAIT after a renewal's Delete covers its
+// Creates too. On Redis Cluster and Ring each master replicates its own
+// keys, so Create waits as well (SET NX, then WAIT on the master of that
+// key). Update and Touch never wait: losing one loses recent values or a
+// TTL extension, never a logout; an application that logs users out by
+// removing values and saving (an Update) should set MaxAge < 0 or call
+// RenewID instead.
+//
+// WAIT is not consensus: a replica that confirmed may itself fail or
+// restart without the data, and Sentinel or Cluster may still promote a
+// replica that did not confirm (Sentinel prefers, among the replicas it
+// deems healthy, the lowest replica-priority and then the largest
+// replication offset it last saw). With WaitReplicas equal to the number
+// of replicas every candidate has the deletion, but then a single replica
+// down makes every logout fail; WaitReplicas below the number of replicas
+// keeps logouts working through a failover. See the README.
 //
 // # Timeouts
 //
-// Every Redis call runs under context.WithTimeout(ctx, Timeout). The
+// Every Redis call runs under context.WithTimeout(ctx, Timeout), or
+// Timeout plus the wait timeout for a call that waits for replicas. The
 // request's *fasthttp.RequestCtx is only cancelled at server shutdown, when
 // requests still in flight should finish their saves: the store detaches
 // from its cancellation (context.WithoutCancel; its values are kept) and
@@ -121,8 +162,8 @@ var ErrContextTimeoutDisabled = errors.New("sessions: the Redis client ignores c
 // start with "sessions: " and wrap the go-redis error.
 //
 // A Store is safe for concurrent use once configured: set KeyPrefix,
-// Timeout, Options and the other fields before serving requests, and do
-// not change them afterwards.
+// Timeout, WaitReplicas, Options and the other fields before serving
+// requests, and do not change them afterwards.
 type Store struct {
 	*sessions.ServerStore
 
@@ -137,6 +178,24 @@ type Store struct {
 	// renews the ID runs up to three commands, each with its own Timeout.
 	// See the type's documentation for ContextTimeoutEnabled.
 	Timeout time.Duration
+
+	// WaitReplicas, when positive, makes every deletion of a record wait
+	// until at least that many replicas of its master have it (WAIT), and
+	// fail with an error wrapping ErrNotReplicated when they do not
+	// confirm within WaitTimeout; on Cluster and Ring the creations of
+	// records wait too. Zero (the default) does not wait: a failover may
+	// then undo a logout. See "Durable logouts" above. It needs a
+	// *redis.Client (standalone or Sentinel), *redis.ClusterClient or
+	// *redis.Ring; keep it below the number of replicas, or the loss of
+	// one replica makes every logout fail.
+	WaitReplicas int
+
+	// WaitTimeout is how long Redis waits for WaitReplicas replicas, the
+	// timeout of WAIT (default DefaultWaitTimeout, half a second). A call
+	// that waits runs under Timeout + WaitTimeout. Keep it below the
+	// client's ReadTimeout (go-redis reads a pipeline's replies with it),
+	// or a slow confirmation turns into a read timeout.
+	WaitTimeout time.Duration
 
 	client redis.UniversalClient
 }
@@ -169,140 +228,53 @@ func (s *Store) Client() redis.UniversalClient { return s.client }
 // store's client is a *redis.Client (standalone, or Sentinel from
 // redis.NewFailoverClient), *redis.ClusterClient or *redis.Ring made
 // without ContextTimeoutEnabled, so that Timeout cannot interrupt a socket
-// read or write. It returns nil otherwise, including for client types it
-// does not know. Call it once at start-up and log the error: it is advice,
-// and the store works either way.
+// read or write. With WaitReplicas set, it also reports a client of
+// another type (whose masters the store cannot reach, so every Delete
+// fails) and a WaitTimeout that is not below the client's ReadTimeout. It
+// returns nil when it finds nothing, including for client types it does
+// not know when WaitReplicas is not set. Call it once at start-up and log
+// the error.
 func (s *Store) CheckClient() error {
 	var (
-		enabled bool
-		read    time.Duration
+		known, enabled bool
+		read           time.Duration
 	)
 	switch c := s.client.(type) {
 	case *redis.Client:
 		o := c.Options()
-		enabled, read = o.ContextTimeoutEnabled, o.ReadTimeout
+		known, enabled, read = true, o.ContextTimeoutEnabled, o.ReadTimeout
 	case *redis.ClusterClient:
 		o := c.Options()
-		enabled, read = o.ContextTimeoutEnabled, o.ReadTimeout
+		known, enabled, read = true, o.ContextTimeoutEnabled, o.ReadTimeout
 	case *redis.Ring:
 		o := c.Options()
-		enabled, read = o.ContextTimeoutEnabled, o.ReadTimeout
-	default:
-		return nil
+		known, enabled, read = true, o.ContextTimeoutEnabled, o.ReadTimeout
 	}
-	if enabled || s.Timeout <= 0 {
-		return nil
+	var errs []error
+	if known && !enabled && s.Timeout > 0 {
+		var bound string
+		switch {
+		case read < 0:
+			bound = "ever: the client has no ReadTimeout"
+		case read == 0: // a Ring's shards take go-redis's default
+			bound = "the client's default ReadTimeout (5s in go-redis v9.22)"
+		default:
+			bound = "its ReadTimeout of " + read.String()
+		}
+		errs = append(errs, fmt.Errorf("%w: the store's Timeout of %v cannot interrupt a Redis server that stops answering; requests would wait for %s; set ContextTimeoutEnabled: true in the client's options",
+			ErrContextTimeoutDisabled, s.Timeout, bound))
 	}
-	var bound string
-	switch {
-	case read < 0:
-		bound = "ever: the client has no ReadTimeout"
-	case read == 0: // a Ring's shards take go-redis's default
-		bound = "the client's default ReadTimeout (5s in go-redis v9.22)"
-	default:
-		bound = "its ReadTimeout of " + read.String()
+	if s.WaitReplicas > 0 {
+		if read == 0 {
+			read = 5 * time.Second // go-redis's default
+		}
+		wait := (&backend{store: s}).waitTimeout()
+		switch {
+		case !known:
+			errs = append(errs, errWaitClient(s.client))
+		case read > 0 && wait >= read:
+			errs = append(errs, fmt.Errorf("sessions: redis: the store's WaitTimeout of %v is not below the client's ReadTimeout of %v: a slow WAIT would end in a read timeout, which go-redis retries", wait, read))
+		}
 	}
-	return fmt.Errorf("%w: the store's Timeout of %v cannot interrupt a Redis server that stops answering; requests would wait for %s; set ContextTimeoutEnabled: true in the client's options",
-		ErrContextTimeoutDisabled, s.Timeout, bound)
-}
-
-// backend is the sessions.Backend of Store: one single-key Redis command
-// per method (see Store). It reads KeyPrefix and Timeout from its store.
-type backend struct {
-	store *Store
-}
-
-// context returns the context of one Redis call: ctx detached from
-// fasthttp's shutdown-only cancellation, bounded by Timeout.
-func (b *backend) context(ctx context.Context) (context.Context, context.CancelFunc) {
-	if _, ok := ctx.(*fasthttp.RequestCtx); ok {
-		// RequestCtx.Done is the server's shutdown channel: requests still
-		// running at shutdown should complete their saves, and deriving
-		// from it would cost a goroutine per call.
-		ctx = context.WithoutCancel(ctx)
-	}
-	if t := b.store.Timeout; t > 0 {
-		return context.WithTimeout(ctx, t)
-	}
-	return ctx, func() {}
-}
-
-func (b *backend) key(id string) string { return b.store.KeyPrefix + id }
-
-// ms returns ttl in whole milliseconds for PX, at least 1 (Redis rejects
-// PX 0).
-func ms(ttl time.Duration) int64 { return max(ttl.Milliseconds(), 1) }
-
-func (b *backend) Load(ctx context.Context, id string) ([]byte, time.Time, error) {
-	ctx, cancel := b.context(ctx)
-	defer cancel()
-	key := b.key(id)
-	pipe := b.store.client.Pipeline()
-	get := pipe.Get(ctx, key)
-	pttl := pipe.PTTL(ctx, key)
-	// Exec reports a missing key as redis.Nil, from GET.
-	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
-		return nil, time.Time{}, fmt.Errorf("sessions: redis GET+PTTL: %w", err)
-	}
-	data, err := get.Bytes()
-	if errors.Is(err, redis.Nil) {
-		return nil, time.Time{}, sessions.ErrRecordNotFound
-	}
-	if err != nil {
-		return nil, time.Time{}, fmt.Errorf("sessions: redis GET: %w", err)
-	}
-	left, err := pttl.Result()
-	if err != nil {
-		return nil, time.Time{}, fmt.Errorf("sessions: redis PTTL: %w", err)
-	}
-	// The two commands are pipelined, not atomic: PTTL answers -2 when the
-	// key went between them (a logout), -1 when it has no TTL (written by
-	// something else than this store); go-redis passes both through as
-	// nanoseconds.
-	switch {
-	case left == -2:
-		return nil, time.Time{}, sessions.ErrRecordNotFound
-	case left < 0:
-		return data, time.Time{}, nil
-	}
-	return data, time.Now().Add(left), nil
-}
-
-func (b *backend) Create(ctx context.Context, id string, data []byte, ttl time.Duration) error {
-	ctx, cancel := b.context(ctx)
-	defer cancel()
-	err := b.store.client.Do(ctx, "set", b.key(id), data, "px", ms(ttl), "nx").Err()
-	if errors.Is(err, redis.Nil) {
-		return sessions.ErrRecordExists
-	}
-	if err != nil {
-		return fmt.Errorf("sessions: redis SET NX: %w", err)
-	}
-	return nil
-}
-
-func (b *backend) Update(ctx context.Context, id string, data []byte, ttl time.Duration) error {
-	ctx, cancel := b.context(ctx)
-	defer cancel()
-	err := b.store.client.Do(ctx, "set", b.key(id), data, "px", ms(ttl), "xx").Err()
-	if errors.Is(err, redis.Nil) {
-		return sessions.ErrRecordNotFound
-	}
-	if err != nil {
-		return fmt.Errorf("sessions: redis SET XX: %w", err)
-	}
-	return nil
-}
-
-func (b *backend) Delete(ctx context.Context, id string) error {
-	ctx, cancel := b.context(ctx)
-	defer cancel()
-	n, err := b.store.client.Del(ctx, b.key(id)).Result()
-	if err != nil {
-		return fmt.Errorf("sessions: redis DEL: %w", err)
-	}
-	if n == 0 {
-		return sessions.ErrRecordNotFound
-	}
-	return nil
+	return errors.Join(errs...)
 }

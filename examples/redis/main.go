@@ -10,6 +10,15 @@
 //	redis-server --port 6379 &
 //	go run . -addr 127.0.0.1:8080 -redis 127.0.0.1:6379
 //
+// -redis takes one address (a standalone server), several (Redis Cluster),
+// or the sentinels' addresses with -master-name (Sentinel):
+//
+//	go run . -redis 10.0.0.1:26379,10.0.0.2:26379,10.0.0.3:26379 -master-name mymaster -wait-replicas 1
+//
+// -wait-replicas N makes every logout wait until N replicas have the
+// deletion, so that a failover cannot undo it; a logout they do not
+// confirm in time answers 503 and says so.
+//
 // Keys come from -hash-key and -block-key, or else from SESSION_HASH_KEY and
 // SESSION_BLOCK_KEY, in hex or base64: a hash key of at least 32 bytes signs
 // the ID cookie and the records, a block key of 16, 24 or 32 bytes encrypts
@@ -61,7 +70,9 @@ const (
 
 func main() {
 	addr := flag.String("addr", "127.0.0.1:8080", "address to listen on")
-	redisAddr := flag.String("redis", "127.0.0.1:6379", "address of the Redis server")
+	redisAddrs := flag.String("redis", "127.0.0.1:6379", "address of the Redis server; several, comma-separated, for Redis Cluster or for the sentinels with -master-name")
+	masterName := flag.String("master-name", "", "Sentinel's name of the master (Sentinel mode)")
+	waitReplicas := flag.Int("wait-replicas", 0, "replicas that must confirm a logout (redisstore's WaitReplicas)")
 	hashKey := flag.String("hash-key", "", "hash (signing) key, hex or base64, at least 32 bytes (default $SESSION_HASH_KEY; random when both are unset)")
 	blockKey := flag.String("block-key", "", "block (encryption) key, hex or base64, 16, 24 or 32 bytes (default $SESSION_BLOCK_KEY)")
 	flag.Parse()
@@ -72,15 +83,16 @@ func main() {
 	if err != nil {
 		logger.Fatal(err)
 	}
-	client := newClient(*redisAddr)
+	client := newClient(strings.Split(*redisAddrs, ","), *masterName)
 	defer client.Close()
 	pingCtx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	err = client.Ping(pingCtx).Err()
 	cancel()
 	if err != nil {
-		logger.Fatalf("cannot reach Redis at %s (is redis-server running?): %v", *redisAddr, err)
+		logger.Fatalf("cannot reach Redis at %s (is redis-server running?): %v", *redisAddrs, err)
 	}
 	store := newStore(client, hash, block, logger)
+	store.WaitReplicas = *waitReplicas
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -89,14 +101,16 @@ func main() {
 	}
 }
 
-// newClient returns the go-redis client of the store. ContextTimeoutEnabled
-// lets the store's Timeout interrupt a Redis server that stops answering;
-// without it a request would wait for the client's ReadTimeout (5 s).
-// Use redis.NewClusterClient, redis.NewFailoverClient (Sentinel) or
-// redis.NewUniversalClient the same way.
-func newClient(addr string) *redis.Client {
-	return redis.NewClient(&redis.Options{
-		Addr:                  addr,
+// newClient returns the go-redis client of the store: a standalone client
+// for one address, a Redis Cluster client for several, a Sentinel client
+// (the sentinels' addresses) when masterName is set.
+// ContextTimeoutEnabled lets the store's Timeout interrupt a Redis server
+// that stops answering; without it a request would wait for the client's
+// ReadTimeout (5 s).
+func newClient(addrs []string, masterName string) redis.UniversalClient {
+	return redis.NewUniversalClient(&redis.UniversalOptions{
+		Addrs:                 addrs,
+		MasterName:            masterName,
 		ContextTimeoutEnabled: true,
 	})
 }
@@ -261,9 +275,15 @@ func (a *app) session(ctx *fasthttp.RequestCtx) (s *sessions.Session, invalid, o
 // and returns false.
 func (a *app) save(ctx *fasthttp.RequestCtx, s *sessions.Session) bool {
 	err := s.Save(ctx)
+	if err != nil {
+		a.saveFailed(ctx, err)
+	}
+	return err == nil
+}
+
+// saveFailed answers a request whose Save returned err.
+func (a *app) saveFailed(ctx *fasthttp.RequestCtx, err error) {
 	switch {
-	case err == nil:
-		return true
 	case errors.Is(err, sessions.ErrSessionRevoked):
 		// Another request logged this session out (or renewed it) while
 		// this one ran: nothing was written. Start over from the page.
@@ -276,7 +296,6 @@ func (a *app) save(ctx *fasthttp.RequestCtx, s *sessions.Session) bool {
 		a.logger.Printf("%s %s: saving the session: %v", ctx.Method(), ctx.Path(), err)
 		ctx.Error("session store unavailable, try again later", fasthttp.StatusServiceUnavailable)
 	}
-	return false
 }
 
 // home shows the user and the flashes. Reading the flashes removes them
@@ -344,14 +363,34 @@ func (a *app) login(ctx *fasthttp.RequestCtx) {
 // logout deletes the session: MaxAge < 0 makes Save delete the Redis
 // record and send a cookie that the browser deletes. A copy of the old
 // cookie finds nothing any more.
+//
+// With WaitReplicas set, Save fails with redisstore.ErrNotReplicated when
+// the replicas do not confirm the deletion in time: the record is gone
+// from the master, but a failover could bring it back. Saving again in
+// the same request waits again (the session still knows its ID); when
+// that fails too, the user is told that the logout is not certain, and
+// keeps the cookie.
 func (a *app) logout(ctx *fasthttp.RequestCtx) {
 	s, _, ok := a.session(ctx)
 	if !ok {
 		return
 	}
 	s.Options.MaxAge = -1
-	if a.save(ctx, s) {
+	err := s.Save(ctx)
+	for range 2 {
+		if !errors.Is(err, redisstore.ErrNotReplicated) {
+			break
+		}
+		err = s.Save(ctx)
+	}
+	switch {
+	case err == nil:
 		redirectHome(ctx)
+	case errors.Is(err, redisstore.ErrNotReplicated):
+		a.logger.Printf("%s %s: %v", ctx.Method(), ctx.Path(), err)
+		ctx.Error("your logout is not confirmed yet: log out again in a moment", fasthttp.StatusServiceUnavailable)
+	default:
+		a.saveFailed(ctx, err)
 	}
 }
 

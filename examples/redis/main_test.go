@@ -24,18 +24,26 @@ func TestMain(m *testing.M) {
 // listener, with its own Redis client.
 type instance struct {
 	*exampletest.Server
-	client *redis.Client
+	client redis.UniversalClient
 }
 
 func startInstance(t *testing.T, r *redistest.Server) *instance {
 	t.Helper()
-	in := &instance{Server: exampletest.NewServer(t), client: newClient(r.Addr())}
+	return startOn(t, []string{r.Addr()}, "", 0, 0)
+}
+
+// startOn starts an instance on the Redis at addrs (see newClient), whose
+// store waits up to waitTimeout for waitReplicas replicas.
+func startOn(t *testing.T, addrs []string, masterName string, waitReplicas int, waitTimeout time.Duration) *instance {
+	t.Helper()
+	in := &instance{Server: exampletest.NewServer(t), client: newClient(addrs, masterName)}
 	// Cleanups run last in, first out: the client is closed once serve has
 	// returned.
 	t.Cleanup(func() { in.client.Close() })
 	logger := log.New(in.Log, "", 0)
 	store := newStore(in.client, exampletest.HashKey, exampletest.BlockKey, logger)
 	store.Timeout = 500 * time.Millisecond
+	store.WaitReplicas, store.WaitTimeout = waitReplicas, waitTimeout
 	in.StartContext(func(ctx context.Context, ln net.Listener) error {
 		return serve(ctx, ln, newApp(store, logger), logger)
 	})
@@ -47,7 +55,7 @@ const notLoggedIn = `<p id="user">not logged in</p>`
 func loggedInAs(name string) string { return `Logged in as <strong id="user">` + name + `</strong>` }
 
 // sessionKeys returns the session records in Redis with their TTLs.
-func sessionKeys(t *testing.T, c *redis.Client) map[string]time.Duration {
+func sessionKeys(t *testing.T, c redis.UniversalClient) map[string]time.Duration {
 	t.Helper()
 	ctx := context.Background()
 	keys, err := c.Keys(ctx, "example:session:*").Result()
@@ -200,10 +208,55 @@ func TestCheckClientAdvice(t *testing.T) {
 	newStore(c, exampletest.HashKey, exampletest.BlockKey, log.New(&buf, "", 0))
 	exampletest.Contains(t, "log", buf.String(), "ContextTimeoutEnabled")
 	var buf2 exampletest.LogBuffer
-	c2 := newClient("127.0.0.1:1")
+	c2 := newClient([]string{"127.0.0.1:1"}, "")
 	defer c2.Close()
 	newStore(c2, exampletest.HashKey, exampletest.BlockKey, log.New(&buf2, "", 0))
 	if buf2.String() != "" {
 		t.Errorf("advice for the example's own client: %s", buf2.String())
+	}
+}
+
+// TestDurableLogout runs the application with -wait-replicas 1 on a
+// master with one replica: logouts succeed while the replica confirms
+// them; once it is cut off, a logout answers 503, says that it is not
+// confirmed, and leaves the cookie alone.
+func TestDurableLogout(t *testing.T) {
+	nodes := redistest.StartReplicated(t, 1, nil)
+	// While the replica is up, WAIT returns as soon as it confirms.
+	a := startOn(t, []string{nodes[0].Addr()}, "", 1, 4*time.Second)
+	user := exampletest.NewAgent(t, sessionName)
+	exampletest.ExpectRedirectHome(t, "login", user.Get(a, "/login?user=alice"))
+	res := user.Do(a, fasthttp.MethodPost, "/logout", "")
+	exampletest.ExpectRedirectHome(t, "confirmed logout", res)
+	exampletest.Contains(t, "confirmed logout's cookie", res.SetCookie, "Max-Age=0")
+
+	exampletest.ExpectRedirectHome(t, "login", user.Get(a, "/login?user=bob"))
+	cookie := user.Jar[sessionName]
+	redistest.CutLink(t, nodes[0], nodes[1])
+	// Now WAIT can only time out: an instance that gives up sooner.
+	a = startOn(t, []string{nodes[0].Addr()}, "", 1, 100*time.Millisecond)
+	res = user.Do(a, fasthttp.MethodPost, "/logout", "")
+	if res.Status != fasthttp.StatusServiceUnavailable || res.SetCookie != "" || user.Jar[sessionName] != cookie {
+		t.Fatalf("logout that the replica cannot confirm: %d, Set-Cookie %q", res.Status, res.SetCookie)
+	}
+	exampletest.Contains(t, "page", res.Body, "your logout is not confirmed yet")
+	exampletest.Contains(t, "log", a.Log.String(), "Redis replicas did not confirm the write")
+}
+
+// TestSentinel runs the application on Sentinel (-redis with the
+// sentinels' addresses and -master-name).
+func TestSentinel(t *testing.T) {
+	g := redistest.StartSentinel(t, redistest.SentinelConfig{Replicas: 1})
+	a := startOn(t, g.Addrs(), redistest.MasterName, 1, 4*time.Second)
+	if _, ok := a.client.(*redis.Client); !ok {
+		t.Fatalf("newClient with a master name returned a %T", a.client)
+	}
+	user := exampletest.NewAgent(t, sessionName)
+	exampletest.ExpectRedirectHome(t, "login", user.Get(a, "/login?user=carol"))
+	exampletest.Contains(t, "page", user.Get(a, "/").Body, loggedInAs("carol"))
+	exampletest.ExpectRedirectHome(t, "logout", user.Do(a, fasthttp.MethodPost, "/logout", ""))
+	exampletest.Contains(t, "page after logout", user.Get(a, "/").Body, notLoggedIn)
+	if l := a.Log.String(); l != "" {
+		t.Errorf("unexpected log: %s", l)
 	}
 }

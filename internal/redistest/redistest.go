@@ -1,15 +1,18 @@
-// Package redistest runs redis-server processes for the tests of this
-// repository: one server on a free loopback port, or a cluster of three.
-// It depends on the standard library only; the tests bring their own Redis
-// client.
+// Package redistest runs Redis processes for the tests of this repository,
+// on free loopback ports in temporary folders, killed when the test ends:
+// one server (Start), a Redis Cluster of three primaries with or without
+// replicas (StartCluster, NewCluster), or a master with replicas watched by
+// three sentinels (StartSentinel), with what failover tests need: kill a
+// master, wait for the promotion, wait for replication, cut a replica's
+// link. It depends on the standard library only; the tests bring their own
+// Redis client, and Do speaks just enough of the protocol for the helpers.
 //
-// Without redis-server (or redis-cli, for a cluster) on the PATH the tests
-// that need it are skipped, or fail when the CI environment variable is
-// set.
+// Without redis-server (redis-cli for a cluster, redis-sentinel for
+// Sentinel) on the PATH the tests that need it are skipped, or fail when
+// the CI environment variable is set.
 package redistest
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"net"
@@ -17,7 +20,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -33,7 +35,8 @@ type QuietLogger struct{}
 // Printf does nothing.
 func (QuietLogger) Printf(context.Context, string, ...any) {}
 
-// Binary returns the path of the program name (redis-server, redis-cli),
+// Binary returns the path of the program name (redis-server, redis-cli,
+// redis-sentinel),
 // skipping the test when it is missing, or failing it when CI is set.
 func Binary(t testing.TB, name string) string {
 	t.Helper()
@@ -42,12 +45,19 @@ func Binary(t testing.TB, name string) string {
 		if os.Getenv("CI") != "" {
 			t.Fatalf("%s not found (CI is set): %v", name, err)
 		}
-		t.Skipf("%s not found: install redis-server (apt-get install redis-server)", name)
+		t.Skipf("%s not found: install it (apt-get install %s)", name, debianPackage[name])
 	}
 	return path
 }
 
-// Server is a redis-server process of one test. Its methods may be called
+// debianPackage names the Debian package of each program.
+var debianPackage = map[string]string{
+	"redis-server":   "redis-server",
+	"redis-cli":      "redis-tools",
+	"redis-sentinel": "redis-sentinel",
+}
+
+// Server is a redis-server (or redis-sentinel) process of one test. Its methods may be called
 // from any goroutine, except Stop and Restart, which may call t.Fatal and
 // so belong to the test's goroutine.
 type Server struct {
@@ -61,6 +71,10 @@ type Server struct {
 	// when persistence is on.
 	Dir string
 
+	// user is the ACL user with which the server authenticates to its
+	// master in a replicated group (see replicationArgs); "" otherwise.
+	user string
+
 	mu     sync.Mutex
 	cmd    *exec.Cmd
 	exited chan struct{}
@@ -68,6 +82,25 @@ type Server struct {
 
 // Addr is the server's host:port.
 func (s *Server) Addr() string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(s.Port)) }
+
+// addrs returns the addresses of servers.
+func addrs(servers []*Server) []string {
+	var a []string
+	for _, s := range servers {
+		a = append(a, s.Addr())
+	}
+	return a
+}
+
+// find returns the server at addr, or nil.
+func find(servers []*Server, addr string) *Server {
+	for _, s := range servers {
+		if s.Addr() == addr {
+			return s
+		}
+	}
+	return nil
+}
 
 // Start starts a redis-server on a free loopback port with no persistence
 // (--save "" --appendonly no), plus the extra arguments, in a temporary
@@ -78,24 +111,35 @@ func Start(t testing.TB, extra ...string) *Server {
 	return start(t, false, extra...)
 }
 
+// start starts a redis-server; with bus, the cluster bus port (port+10000)
+// is free too.
 func start(t testing.TB, bus bool, extra ...string) *Server {
 	t.Helper()
-	bin := Binary(t, "redis-server")
+	return launch(t, Binary(t, "redis-server"), bus, func(port int, dir string) []string {
+		return append([]string{
+			"--port", strconv.Itoa(port), "--bind", "127.0.0.1",
+			"--save", "", "--appendonly", "no", "--dir", dir,
+			"--logfile", filepath.Join(dir, "redis.log"),
+		}, extra...)
+	})
+}
+
+// launch runs bin with the arguments that args returns for a free port and
+// a new temporary folder (whose redis.log is the process's log), waits
+// until it answers PING, and kills it when the test ends.
+func launch(t testing.TB, bin string, bus bool, args func(port int, dir string) []string) *Server {
+	t.Helper()
 	dir := t.TempDir()
 	var lastErr error
 	for range 3 { // the port may be taken between freePort and the start
 		s := &Server{t: t, bin: bin, Port: freePort(t, bus), Dir: dir}
-		s.args = append([]string{
-			"--port", strconv.Itoa(s.Port), "--bind", "127.0.0.1",
-			"--save", "", "--appendonly", "no", "--dir", dir,
-			"--logfile", filepath.Join(dir, "redis.log"),
-		}, extra...)
+		s.args = args(s.Port, dir)
 		if lastErr = s.start(); lastErr == nil {
 			t.Cleanup(s.Kill)
 			return s
 		}
 	}
-	t.Fatalf("starting redis-server: %v", lastErr)
+	t.Fatalf("starting %s: %v", filepath.Base(bin), lastErr)
 	return nil
 }
 
@@ -133,7 +177,16 @@ func freePort(t testing.TB, bus bool) int {
 // PING.
 func (s *Server) start() error {
 	cmd := exec.Command(s.bin, s.args...)
-	if err := cmd.Start(); err != nil {
+	// What the process prints before its log file is open (a bad
+	// argument, a bad configuration line).
+	out, err := os.OpenFile(filepath.Join(s.Dir, "output.log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
+	if err != nil {
+		return err
+	}
+	cmd.Stdout, cmd.Stderr = out, out
+	err = cmd.Start()
+	out.Close() // the child has its own copy
+	if err != nil {
 		return err
 	}
 	exited := make(chan struct{})
@@ -148,7 +201,7 @@ func (s *Server) start() error {
 	for time.Now().Before(deadline) {
 		select {
 		case <-exited:
-			return fmt.Errorf("redis-server exited at start; log:\n%s", s.log())
+			return fmt.Errorf("%s exited at start; log:\n%s", filepath.Base(s.bin), s.log())
 		default:
 		}
 		if s.ping() {
@@ -157,32 +210,26 @@ func (s *Server) start() error {
 		time.Sleep(20 * time.Millisecond)
 	}
 	s.Kill()
-	return fmt.Errorf("redis-server did not answer PING within 10s; log:\n%s", s.log())
+	return fmt.Errorf("%s did not answer PING within 10s; log:\n%s", filepath.Base(s.bin), s.log())
 }
 
-// log returns the end of the server's log file.
+// log returns the end of what the process printed and of its log file.
 func (s *Server) log() string {
-	b, _ := os.ReadFile(filepath.Join(s.Dir, "redis.log"))
-	if len(b) > 4000 {
-		b = b[len(b)-4000:]
+	var text string
+	for _, name := range []string{"output.log", "redis.log"} {
+		b, _ := os.ReadFile(filepath.Join(s.Dir, name))
+		if len(b) > 4000 {
+			b = b[len(b)-4000:]
+		}
+		text += string(b)
 	}
-	return string(b)
+	return text
 }
 
-// ping sends PING over a new connection, without a Redis client, and
-// reports whether the server answered +PONG.
+// ping reports whether the server answers PING with PONG.
 func (s *Server) ping() bool {
-	c, err := net.DialTimeout("tcp", s.Addr(), time.Second)
-	if err != nil {
-		return false
-	}
-	defer c.Close()
-	_ = c.SetDeadline(time.Now().Add(2 * time.Second))
-	if _, err := c.Write([]byte("*1\r\n$4\r\nPING\r\n")); err != nil {
-		return false
-	}
-	line, err := bufio.NewReader(c).ReadString('\n')
-	return err == nil && strings.TrimRight(line, "\r\n") == "+PONG"
+	r, err := Do(s.Addr(), "PING")
+	return err == nil && r == "PONG"
 }
 
 // Signal sends sig to the server.
@@ -239,44 +286,21 @@ func (s *Server) Kill() {
 	<-exited
 }
 
-// StartCluster starts three cluster-enabled servers, joins them into one
-// cluster with redis-cli (no replicas) and waits until every node reports
-// cluster_state:ok. It returns the nodes' addresses. The servers are
-// killed when the test ends.
-func StartCluster(t testing.TB) []string {
+// waitFor polls cond every 50 ms until it reports done, and fails the test
+// when it has not within timeout; what and cond's last note say what was
+// awaited. It is for the state of external processes, which send no event
+// a test could wait on.
+func waitFor(t testing.TB, timeout time.Duration, what string, cond func() (done bool, note string)) {
 	t.Helper()
-	cli := Binary(t, "redis-cli")
-	var addrs []string
-	for range 3 {
-		dir := t.TempDir()
-		s := start(t, true,
-			"--cluster-enabled", "yes",
-			"--cluster-config-file", filepath.Join(dir, "nodes.conf"),
-			"--cluster-node-timeout", "2000")
-		addrs = append(addrs, s.Addr())
-	}
-	begin := time.Now()
-	args := append(append([]string{"--cluster", "create"}, addrs...), "--cluster-replicas", "0", "--cluster-yes")
-	// redis-cli waits for the nodes to agree with no time limit of its own.
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	if out, err := exec.CommandContext(ctx, cli, args...).CombinedOutput(); err != nil {
-		t.Fatalf("redis-cli --cluster create: %v\n%s", err, out)
-	}
-	deadline := time.Now().Add(30 * time.Second)
-	for _, addr := range addrs {
-		_, port, _ := net.SplitHostPort(addr)
-		for {
-			out, err := exec.Command(cli, "-h", "127.0.0.1", "-p", port, "cluster", "info").Output()
-			if err == nil && strings.Contains(string(out), "cluster_state:ok") {
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("node %s: no cluster_state:ok within 30s: %v\n%s", addr, err, out)
-			}
-			time.Sleep(100 * time.Millisecond)
+	deadline := time.Now().Add(timeout)
+	for {
+		done, note := cond()
+		if done {
+			return
 		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not within %v (%s)", what, timeout, note)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
-	t.Logf("cluster of %v ready in %v", addrs, time.Since(begin).Round(time.Millisecond))
-	return addrs
 }
