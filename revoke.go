@@ -117,9 +117,10 @@ func (s *ServerStore) logout(ctx *fasthttp.RequestCtx, session *Session, opts *O
 		_ = s.Backend.Delete(ctx, markerID(session.from))
 		session.from = ""
 	}
+	from := session.server.tokenFrom
 	session.server = serverState{}
 	session.ID = ""
-	setCookie(ctx, session.name, nil, opts, now)
+	s.sendToken(ctx, session.name, from, nil, opts, now)
 	return nil
 }
 

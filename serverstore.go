@@ -76,6 +76,34 @@ type ServerStore struct {
 	// another session's ID (see SECURITY.md).
 	RejectUnboundRecords bool
 
+	// TokenHeader names a request header that carries the session's token,
+	// for clients that keep no cookies (mobile apps, command-line clients,
+	// single-page applications on another origin): the same signed, dated
+	// ID the cookie holds, so tampering, expiry, renewal, revocation and "a
+	// logout is final" work as with the cookie. "" (the default) means
+	// cookies only. With "Authorization", the token comes as
+	// "Authorization: Bearer <token>"; with any other name, such as
+	// "X-Session-Token", as the bare value.
+	//
+	// A token in the header wins over the cookie: a client that sends it
+	// chose to. Save answers in the header the request's token came from
+	// (the response header of the same name, "Bearer " included for
+	// Authorization), and a session that came with neither in both the
+	// header and the cookie (unless TokenOnly); clients replace their token
+	// with any new one a response carries (a new session, a renewal, a
+	// refresh of the expiry). A logout answers with the header present and
+	// empty. Unlike a cookie, a header is never sent by a browser on its
+	// own, so a session carried only in a header cannot be used by
+	// cross-site request forgery; the cookie rules (prefixes, SameSite) do
+	// not apply to it. A store carries one session per request in its
+	// header: give each session name its own store (and header).
+	TokenHeader string
+
+	// TokenOnly makes the store ignore cookies: it reads tokens from
+	// TokenHeader only (a cookie is not even looked at) and never sets a
+	// cookie. It needs a TokenHeader.
+	TokenOnly bool
+
 	// Now returns the current time. Nil means time.Now; tests set it to
 	// move time forward without sleeping.
 	Now func() time.Time
@@ -135,8 +163,14 @@ func (s *ServerStore) New(ctx *fasthttp.RequestCtx, name string) (*Session, erro
 	if !loaded {
 		session.afresh(s.Options)
 	}
-	if err != nil {
-		clearBadCookie(ctx, name, s.Options, s.now(), err)
+	if err != nil && badCookie(err) {
+		// Tell the client to drop the token it sent, so that it does not
+		// send it (and have it refused) again.
+		del := *s.Options
+		del.MaxAge = -1
+		if checkCookie(name, &del) == nil {
+			s.sendToken(ctx, name, session.server.tokenFrom, nil, &del, s.now())
+		}
 	}
 	return session, sessionError(name, err)
 }
@@ -188,9 +222,16 @@ func (s *ServerStore) recordTTL(session *Session, o *Options, now time.Time) tim
 // The error is what New reports.
 func (s *ServerStore) load(ctx *fasthttp.RequestCtx, session *Session) (bool, error) {
 	name := session.name
-	cookie, err := requestCookie(ctx, name)
+	if err := s.checkTokenHeader(); err != nil {
+		return false, err
+	}
+	cookie, fromHeader, err := s.requestToken(ctx, name)
 	if err != nil || len(cookie) == 0 {
 		return false, err
+	}
+	session.server.tokenFrom = tokenCookie
+	if fromHeader {
+		session.server.tokenFrom = tokenHeader
 	}
 	if len(cookie) > maxIDCookie {
 		return false, fmt.Errorf("%w: an ID cookie of %d bytes (at most %d)", ErrCookieTooLong, len(cookie), maxIDCookie)
@@ -272,7 +313,19 @@ func (s *ServerStore) decodeRecord(id string, data []byte, session *Session) (in
 // save implements Save; see Backend for the atomicity it relies on.
 func (s *ServerStore) save(ctx *fasthttp.RequestCtx, session *Session) error {
 	opts := session.options(s.Options)
-	if err := checkCookie(session.name, opts); err != nil {
+	if err := s.checkTokenHeader(); err != nil {
+		return err
+	}
+	if s.TokenOnly {
+		// No cookie is written: only the name (which signs the token) and
+		// the lifetime must be valid.
+		if !validName(session.name) {
+			return errInvalidName(session.name)
+		}
+		if opts.MaxAge > maxCookieAge {
+			return checkCookie(session.name, &Options{MaxAge: opts.MaxAge})
+		}
+	} else if err := checkCookie(session.name, opts); err != nil {
 		return err
 	}
 	st := &session.server
@@ -302,7 +355,7 @@ func (s *ServerStore) save(ctx *fasthttp.RequestCtx, session *Session) error {
 		s.indexRemove(ctx, st.indexedUser, st.loadedID)
 		session.afresh(s.Options)
 		opts = session.Options
-		session.server = serverState{}
+		session.server = serverState{tokenFrom: st.tokenFrom}
 		session.ID = ""
 	}
 	if session.user != "" && session.user != st.indexedUser {
@@ -328,19 +381,21 @@ func (s *ServerStore) save(ctx *fasthttp.RequestCtx, session *Session) error {
 		return err
 	}
 	session.ID = id
-	session.server = serverState{cookieID: id, loadedID: id, expires: now.Add(ttl), indexedUser: session.user}
-	return s.setIDCookie(ctx, session.name, id, opts, now)
+	from := session.server.tokenFrom
+	session.server = serverState{cookieID: id, loadedID: id, expires: now.Add(ttl), indexedUser: session.user, tokenFrom: from}
+	return s.setToken(ctx, session.name, from, id, opts, now)
 }
 
-// setIDCookie sets the signed ID cookie of the session named name.
-func (s *ServerStore) setIDCookie(ctx *fasthttp.RequestCtx, name, id string, opts *Options, now time.Time) error {
+// setToken sends the signed ID of the session named name: its cookie, or
+// its TokenHeader (see sendToken).
+func (s *ServerStore) setToken(ctx *fasthttp.RequestCtx, name string, from uint8, id string, opts *Options, now time.Time) error {
 	b := getBuffer()
 	defer putBuffer(b)
 	var err error
 	if b.B, err = encodeFirst(s.Codecs, b.B[:0], name, id); err != nil {
 		return wrapError("encoding the ID", err)
 	}
-	setCookie(ctx, name, b.B, opts, now)
+	s.sendToken(ctx, name, from, b.B, opts, now)
 	return nil
 }
 
@@ -405,7 +460,7 @@ func (s *ServerStore) create(ctx context.Context, session *Session, opts *Option
 // read, but no Save will ever write them again, under its ID or another.
 // A logout of it still deletes what its cookie names.
 func (s *ServerStore) revoke(session *Session) {
-	session.server = serverState{cookieID: session.server.cookieID, revoked: true}
+	session.server = serverState{cookieID: session.server.cookieID, tokenFrom: session.server.tokenFrom, revoked: true}
 	session.ID = ""
 }
 

@@ -343,6 +343,9 @@ type serverState struct {
 	// backend's user index: the session's user when it was loaded or last
 	// saved.
 	indexedUser string
+	// tokenFrom says where the request's token came from (tokenNone,
+	// tokenCookie, tokenHeader): Save answers there.
+	tokenFrom uint8
 }
 
 func init() {

@@ -22,16 +22,22 @@ func requestCookie(ctx *fasthttp.RequestCtx, name string) ([]byte, error) {
 	return ctx.Request.Header.Cookie(name), nil
 }
 
-// clearBadCookie answers a request whose cookie for name was refused
-// (tampered with, signed with a retired key, expired, too long) with a
-// deletion cookie, so that the browser stops sending it; a Save of a new
-// session under the name replaces it. Errors that say nothing against the
-// cookie (a backend failure, a misconfigured store) leave it alone.
-func clearBadCookie(ctx *fasthttp.RequestCtx, name string, opts *Options, now time.Time, err error) {
+// badCookie reports whether err, an error of New, says that the request's
+// cookie (or token) was refused: tampered with, signed with a retired key,
+// expired, too long. Errors that say nothing against it (a backend failure,
+// a misconfigured store, values of a record that no longer decode) do not.
+func badCookie(err error) bool {
 	if !errors.Is(err, ErrCookieInvalid) && !errors.Is(err, ErrCookieExpired) && !errors.Is(err, ErrCookieTooLong) {
-		return
+		return false
 	}
-	if isDropped(err) || errors.Is(err, ErrInvalidKey) {
+	return !isDropped(err) && !errors.Is(err, ErrInvalidKey)
+}
+
+// clearBadCookie answers a request whose cookie for name was refused with a
+// deletion cookie, so that the browser stops sending it; a Save of a new
+// session under the name replaces it.
+func clearBadCookie(ctx *fasthttp.RequestCtx, name string, opts *Options, now time.Time, err error) {
+	if !badCookie(err) {
 		return
 	}
 	del := *opts

@@ -150,6 +150,8 @@ func Run(t *testing.T, cfg Config) {
 		{"RevokeUserStaleSave", true, false, testRevokeUserStaleSave},
 		{"RevokeUserRacingRenewal", true, false, testRevokeUserRacingRenewal},
 		{"RevokeUserConcurrent", true, false, testRevokeUserConcurrent},
+		{"Tokens", true, false, testTokens},
+		{"TokensAndCookies", true, false, testTokensAndCookies},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
