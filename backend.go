@@ -90,6 +90,11 @@ type Toucher interface {
 // which ServerStore skips. Entries carry no expiry of their own: a record
 // refreshed for months keeps its entry.
 //
+// A backend that wraps another (to count calls, to add a fault) may
+// implement UserIndex whatever the wrapped one does, and return errors
+// wrapping errors.ErrUnsupported when it has none: ServerStore then writes
+// no index, and UserSessions, Revoke and RevokeUser return that error.
+//
 // A backend should drop the entries whose record has been gone for a
 // while, so that sets do not grow without bound (MemoryStore's and
 // FilesystemStore's Cleanup do), but never one whose record is merely

@@ -93,7 +93,7 @@ func (b *outageBackend) AddUserID(ctx context.Context, user, id string) error {
 	}
 	ui, ok := b.Backend.(sessions.UserIndex)
 	if !ok {
-		return nil // ServerStore then lists nothing: UserIDs says why
+		return errors.ErrUnsupported
 	}
 	return ui.AddUserID(ctx, user, id)
 }

@@ -488,7 +488,7 @@ func (s *ServerStore) indexAdd(ctx context.Context, user, id string) error {
 	if !ok || user == "" {
 		return nil
 	}
-	if err := ui.AddUserID(ctx, user, id); err != nil {
+	if err := ui.AddUserID(ctx, user, id); err != nil && !errors.Is(err, errors.ErrUnsupported) {
 		return wrapError("adding the session to its user's index", err)
 	}
 	return nil
