@@ -48,3 +48,7 @@ var (
 	// value has a type that cannot be converted to the one asked for.
 	ErrValueType = errors.New("sessions: value has the wrong type")
 )
+
+// errExchangeUnsupported reports a file system that cannot swap two files
+// atomically.
+var errExchangeUnsupported = errors.New("sessions: atomic exchange not supported")

@@ -61,3 +61,7 @@ func createExclusive(name string) (*os.File, error) {
 // unlinked reports whether the open file has no name left; this system
 // does not say.
 func unlinked(*os.File) (bool, error) { return false, nil }
+
+// links returns the number of names of the file described by fi; this
+// system does not say, so 1.
+func links(fs.FileInfo) uint64 { return 1 }

@@ -88,6 +88,13 @@ func unlinked(file *os.File) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	st, ok := fi.Sys().(*syscall.Stat_t)
-	return ok && st.Nlink == 0, nil
+	return links(fi) == 0, nil
+}
+
+// links returns the number of names of the file described by fi.
+func links(fi fs.FileInfo) uint64 {
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+		return uint64(st.Nlink)
+	}
+	return 1
 }

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -24,9 +25,8 @@ const (
 )
 
 // fileBackend is the Backend of FilesystemStore. Create, Update, Delete
-// and Touch hold the session's lock (shared by processes, see lockFor)
-// across their check and their write; Load takes no lock, since a file is
-// never modified once it holds a record.
+// and Touch hold the session's lock (see stripe), exclusive, across their
+// check and their write; Load holds it shared while it reads.
 type fileBackend struct {
 	dir   string
 	store *ServerStore
@@ -37,12 +37,15 @@ type fileBackend struct {
 	dirOK atomic.Bool // checkDir succeeded once
 	dirMu sync.Mutex
 	locks [lockStripes]stripe
+	// noExchange is set once the file system refused an exchange.
+	noExchange atomic.Bool
 }
 
 var _ Toucher = (*fileBackend)(nil)
 
-// testHookBeforeRename, if set, runs when a save has written its temporary
-// file, just before the rename: the tests kill a process there.
+// testHookBeforeRename, if set, runs when a save has written its spare or
+// temporary file, just before the swap or the rename: the tests kill a
+// process there.
 var testHookBeforeRename func()
 
 func (f *fileBackend) lifetime() time.Duration {
@@ -94,11 +97,11 @@ func (f *fileBackend) Load(_ context.Context, id string) ([]byte, time.Time, err
 	if !ValidID(id) {
 		return nil, time.Time{}, ErrRecordNotFound
 	}
-	if err := f.checkDir(); err != nil {
+	l, err := f.lock(id, false)
+	if err != nil {
 		return nil, time.Time{}, err
 	}
-	// No lock: a save renames a new file over this one, so the file opened
-	// here keeps its content whatever happens to the name meanwhile.
+	defer l.unlock()
 	file, fi, err := openEntry(f.path(id), os.O_RDONLY, 0)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, time.Time{}, ErrRecordNotFound
@@ -127,12 +130,16 @@ func (f *fileBackend) Update(_ context.Context, id string, data []byte, _ time.D
 }
 
 // write stores data as the file of id if it is a live record (update) or
-// is not (create), atomically: a new temporary file renamed over it.
+// is not (create), atomically: an update swaps the stripe's spare file in
+// (writeSpare); a creation, or an update where the file system cannot swap
+// files, renames a new temporary file over the session's file
+// (writeTemp). Either way no inode that a reader may have open is
+// rewritten while it reads: readers hold the lock shared.
 func (f *fileBackend) write(id string, data []byte, update bool) error {
 	if !ValidID(id) {
 		return fmt.Errorf("%w: %q", ErrInvalidOptions, id)
 	}
-	l, err := f.lock(id)
+	l, err := f.lock(id, true)
 	if err != nil {
 		return err
 	}
@@ -148,6 +155,92 @@ func (f *fileBackend) write(id string, data []byte, update bool) error {
 	case !update && live:
 		return ErrRecordExists
 	}
+	if update && !f.noExchange.Load() {
+		err := f.writeSpare(l.s.spare, id, data)
+		if err != errExchangeUnsupported {
+			return err
+		}
+		f.noExchange.Store(true)
+	}
+	return f.writeTemp(id, data)
+}
+
+// writeSpare writes data into the stripe's spare file, which is empty
+// between saves, swaps it with the session's file in one step (renameat2
+// RENAME_EXCHANGE), and empties it again: it then held the previous
+// version. No inode is created or freed, which is what makes a save cheap
+// (on ext4 without a journal, creating a file costs more with every file
+// deleted in the last seconds), and no copy of the values stays behind.
+// The exclusive lock keeps readers of this session out of the swap.
+func (f *fileBackend) writeSpare(spare, id string, data []byte) error {
+	file, err := f.openSpare(spare)
+	if err != nil {
+		return err
+	}
+	_, err = file.Write(data)
+	if cerr := file.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil && f.store.Now != nil {
+		// A store on an injected clock dates its files by that clock, so
+		// that expiry and Cleanup agree with it.
+		err = setModTime(spare, f.store.Now())
+	}
+	if err == nil && testHookBeforeRename != nil {
+		testHookBeforeRename()
+	}
+	if err == nil {
+		err = exchange(spare, f.path(id))
+	}
+	return errors.Join(err, emptySpare(spare))
+}
+
+// openSpare opens the spare file for writing, empty. Anything but an empty
+// regular file of the server's user with no other link is replaced first:
+// a leftover of a save killed midway is emptied, and what someone else put
+// there is unlinked, never written into.
+func (f *fileBackend) openSpare(spare string) (*os.File, error) {
+	file, fi, err := openEntry(spare, os.O_WRONLY|os.O_CREATE, 0o600)
+	if err == nil && links(fi) == 1 {
+		if fi.Size() > 0 {
+			if err := file.Truncate(0); err != nil {
+				_ = file.Close()
+				return nil, err
+			}
+		}
+		return file, nil
+	}
+	if file != nil {
+		_ = file.Close()
+	}
+	if err != nil && !errors.Is(err, ErrUnsafeFolder) {
+		return nil, err
+	}
+	if err := removeEntry(spare); err != nil {
+		return nil, err
+	}
+	return createExclusive(spare)
+}
+
+// emptySpare truncates the spare file, which holds the previous version of
+// a session after a swap (or the values of a failed save).
+func emptySpare(spare string) error {
+	file, fi, err := openEntry(spare, os.O_WRONLY, 0)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if fi.Size() > 0 {
+		err = file.Truncate(0)
+	}
+	return errors.Join(err, file.Close())
+}
+
+// writeTemp writes data into a new temporary file and renames it over the
+// session's file.
+func (f *fileBackend) writeTemp(id string, data []byte) error {
 	tmp := f.temp(id)
 	file, err := createExclusive(tmp)
 	if errors.Is(err, fs.ErrExist) {
@@ -165,8 +258,6 @@ func (f *fileBackend) write(id string, data []byte, update bool) error {
 		err = cerr
 	}
 	if err == nil && f.store.Now != nil {
-		// A store on an injected clock dates its files by that clock, so
-		// that expiry and Cleanup agree with it.
 		err = setModTime(tmp, f.store.Now())
 	}
 	if err == nil && testHookBeforeRename != nil {
@@ -186,7 +277,7 @@ func (f *fileBackend) Delete(_ context.Context, id string) error {
 	if !ValidID(id) {
 		return ErrRecordNotFound
 	}
-	l, err := f.lock(id)
+	l, err := f.lock(id, true)
 	if err != nil {
 		return err
 	}
@@ -196,9 +287,9 @@ func (f *fileBackend) Delete(_ context.Context, id string) error {
 		return err
 	}
 	// Whatever holds the name goes (unlinking follows and opens nothing),
-	// and with it the file of a save killed midway, which may hold a newer
-	// version of the values.
-	if err := errors.Join(removeEntry(f.path(id)), removeEntry(f.temp(id))); err != nil {
+	// and with it what a save killed midway may have left of the values:
+	// its temporary file, or the stripe's spare file.
+	if err := errors.Join(removeEntry(f.path(id)), removeEntry(f.temp(id)), second(removeSpare(l.s.spare))); err != nil {
 		return err
 	}
 	if !live {
@@ -215,7 +306,7 @@ func (f *fileBackend) Touch(_ context.Context, id string, _ time.Duration) error
 	if !ValidID(id) {
 		return ErrRecordNotFound
 	}
-	l, err := f.lock(id)
+	l, err := f.lock(id, true)
 	if err != nil {
 		return err
 	}
@@ -240,6 +331,26 @@ func removeEntry(name string) error {
 	return nil
 }
 
+// removeSpare removes the spare file if it is anything but empty (a save
+// was killed midway), and reports whether it did; the stripe's lock is
+// held. The next save makes a new one.
+func removeSpare(spare string) (bool, error) {
+	fi, err := os.Lstat(spare)
+	if errors.Is(err, fs.ErrNotExist) || (err == nil && fi.Mode().IsRegular() && fi.Size() == 0) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	if err := removeEntry(spare); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
+// second returns the second of two results.
+func second[T any](_ T, err error) error { return err }
+
 func (f *fileBackend) cleanup() (int, error) {
 	if err := f.checkDir(); err != nil {
 		return 0, err
@@ -254,23 +365,26 @@ func (f *fileBackend) cleanup() (int, error) {
 	)
 	for _, e := range entries {
 		name := e.Name()
-		var (
-			id   string
-			temp bool
-		)
+		var removed bool
 		switch {
 		case strings.HasPrefix(name, filePrefix) && ValidID(name[len(filePrefix):]):
-			id = name[len(filePrefix):]
+			removed, err = f.cleanExpired(name[len(filePrefix):])
 		case strings.HasPrefix(name, tempPrefix) && len(name) >= len(tempPrefix)+IDLength &&
 			ValidID(name[len(tempPrefix):len(tempPrefix)+IDLength]):
 			// ".tmp-session_<ID>", or a partner file of an earlier version
 			// of this package (".tmp-session_<ID>-<pid>", holding a
-			// previous version of the values).
-			id, temp = name[len(tempPrefix):len(tempPrefix)+IDLength], true
+			// previous version of the values): under the session's lock,
+			// no save writes it.
+			removed, err = f.cleanLocked(name[len(tempPrefix):len(tempPrefix)+IDLength], filepath.Join(f.dir, name))
+		case strings.HasPrefix(name, ".spare-"):
+			i, perr := strconv.ParseUint(name[len(".spare-"):], 16, 8)
+			if perr != nil || i >= lockStripes || name != filepath.Base(f.stripe(int(i)).spare) {
+				continue
+			}
+			removed, err = f.cleanSpare(int(i))
 		default:
 			continue // lock files, subfolders, files of others
 		}
-		removed, err := f.clean(id, filepath.Join(f.dir, name), temp)
 		if removed {
 			n++
 		}
@@ -284,27 +398,27 @@ func (f *fileBackend) cleanup() (int, error) {
 	return n, nil
 }
 
-// clean removes name, the file of session id or a temporary file of it,
-// under the session's lock: a temporary file then belongs to no save in
-// flight, and a session file is removed only if it has expired.
-func (f *fileBackend) clean(id, name string, temp bool) (bool, error) {
-	l, err := f.lock(id)
+// cleanExpired removes the file of session id if it has expired.
+func (f *fileBackend) cleanExpired(id string) (bool, error) {
+	l, err := f.lock(id, true)
 	if err != nil {
 		return false, err
 	}
 	defer l.unlock()
-	if !temp {
-		fi, err := os.Lstat(name)
-		if errors.Is(err, fs.ErrNotExist) {
-			return false, nil
-		}
-		if err != nil {
-			return false, err
-		}
-		if _, live, err := f.record(name, fi); err != nil || live {
-			return false, err
-		}
+	expires, live, err := f.stat(id)
+	if err != nil || live || expires.IsZero() {
+		return false, err
 	}
+	return true, os.Remove(f.path(id))
+}
+
+// cleanLocked removes name under the lock of session id.
+func (f *fileBackend) cleanLocked(id, name string) (bool, error) {
+	l, err := f.lock(id, true)
+	if err != nil {
+		return false, err
+	}
+	defer l.unlock()
 	if err := os.Remove(name); err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return false, nil
@@ -312,4 +426,18 @@ func (f *fileBackend) clean(id, name string, temp bool) (bool, error) {
 		return false, err
 	}
 	return true, nil
+}
+
+// cleanSpare removes the spare file of stripe i if it is not empty.
+func (f *fileBackend) cleanSpare(i int) (bool, error) {
+	if err := f.checkDir(); err != nil {
+		return false, err
+	}
+	s := f.stripe(i)
+	l, err := s.acquire(true)
+	if err != nil {
+		return false, err
+	}
+	defer l.unlock()
+	return removeSpare(s.spare)
 }

@@ -80,10 +80,12 @@ func set(key, value any) func(*Session) {
 }
 
 // savesOf returns the names a save of session id may write before the
-// rename: the temporary file, and the partner file of earlier versions of
-// this store, ".tmp-session_<ID>-<pid>".
+// swap or the rename: the spare file of its stripe, the temporary file, and
+// the partner file of earlier versions of this store,
+// ".tmp-session_<ID>-<pid>".
 func savesOf(dir, id string) []string {
-	return []string{filepath.Join(dir, tempPrefix+id), filepath.Join(dir, tempPrefix+id+"-"+strconv.Itoa(os.Getpid()))}
+	return []string{filepath.Join(dir, fmt.Sprintf(".spare-%02x", stripeOf(id))), filepath.Join(dir, tempPrefix+id),
+		filepath.Join(dir, tempPrefix+id+"-"+strconv.Itoa(os.Getpid()))}
 }
 
 // loginAliceAndBob returns a store in a new safe folder holding two

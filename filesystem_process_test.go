@@ -555,11 +555,12 @@ func payload(i int) string { return strings.Repeat(string(rune('a'+i%26)), 20000
 // TestFilesystemProcessKilledWhileSaving kills, with SIGKILL, a process
 // that saves four sessions in a loop, ten times: at odd rounds the process
 // kills itself in the middle of a save (its new file written, not yet
-// renamed, its lock held), at even rounds the test kills it wherever it is.
+// swapped in, its lock held), at even rounds the test kills it wherever it is.
 // Right after each kill, without any cleanup, every session loads whole in
 // this process and saves (the killed process's lock is free, its temporary
-// file in the way); in the end, Cleanup removes the temporary file of the
-// last kill, and the folder holds only the session files and lock files.
+// file in the way); in the end, Cleanup removes the file of the last kill,
+// and the folder holds only the session files, lock files and empty spare
+// files.
 func TestFilesystemProcessKilledWhileSaving(t *testing.T) {
 	dir := t.TempDir()
 	s := NewFilesystemStore(dir, testHash, testBlock)
@@ -568,11 +569,14 @@ func TestFilesystemProcessKilledWhileSaving(t *testing.T) {
 		session, cookie := saveNew(t, s, map[any]any{"payload": payload(i)})
 		ids, cookies = append(ids, session.ID), append(cookies, cookie)
 	}
-	temps := func() int {
+	// leftovers counts the temporary files and the spare files holding
+	// values.
+	leftovers := func() int {
 		entries, _ := os.ReadDir(dir)
 		n := 0
 		for _, e := range entries {
-			if strings.HasPrefix(e.Name(), tempPrefix) {
+			fi, err := e.Info()
+			if strings.HasPrefix(e.Name(), tempPrefix) || (strings.HasPrefix(e.Name(), ".spare-") && err == nil && fi.Size() > 0) {
 				n++
 			}
 		}
@@ -589,8 +593,8 @@ func TestFilesystemProcessKilledWhileSaving(t *testing.T) {
 			if err := c.exit(); err == nil || !strings.Contains(err.Error(), "killed") {
 				t.Fatalf("round %d: the child did not kill itself: %v\n%s", round, err, c.stderr)
 			}
-			if n := temps(); n != 1 {
-				t.Errorf("round %d: a kill before the rename left %d temporary files, want 1", round, n)
+			if n := leftovers(); n != 1 {
+				t.Errorf("round %d: a kill before the swap left %d files, want 1", round, n)
 			}
 		} else {
 			for range round + 1 {
@@ -614,19 +618,19 @@ func TestFilesystemProcessKilledWhileSaving(t *testing.T) {
 				}
 			}
 		}
-		if round < rounds-1 && temps() != 0 {
-			t.Errorf("round %d: the saves after the kill left %d temporary files", round, temps())
+		if n := leftovers(); round < rounds-1 && n != 0 {
+			t.Errorf("round %d: the saves after the kill left %d files", round, n)
 		}
 	}
 	if n, err := s.Cleanup(); n != 1 || err != nil {
-		t.Errorf("Cleanup removed %d, %v; want the temporary file of the last kill", n, err)
+		t.Errorf("Cleanup removed %d, %v; want the file left by the last kill", n, err)
 	}
 	wantFolder(t, dir, ids...)
 }
 
 // childCrash saves the sessions of $SESSIONS_FS_COOKIES in turn, saying
 // "saved" after each save, until it is killed; with $SESSIONS_FS_KILL_AT=N,
-// it kills itself during its N-th save, just before the rename.
+// it kills itself during its N-th save, just before the swap.
 func childCrash(t *testing.T, dir string) {
 	s := NewFilesystemStore(dir, testHash, testBlock)
 	cookies := strings.Fields(os.Getenv("SESSIONS_FS_COOKIES"))
@@ -685,6 +689,10 @@ func TestFilesystemLockSharedByProcesses(t *testing.T) {
 			return f.Update(t.Context(), id, []byte("stale"), time.Hour)
 		}, ErrRecordNotFound},
 		{"Touch", true, "delete", func(f *fileBackend, id string) error { return f.Touch(t.Context(), id, time.Hour) }, ErrRecordNotFound},
+		{"Load", true, "delete", func(f *fileBackend, id string) error {
+			_, _, err := f.Load(t.Context(), id)
+			return err
+		}, ErrRecordNotFound},
 		{"Delete", true, "delete", func(f *fileBackend, id string) error { return f.Delete(t.Context(), id) }, ErrRecordNotFound},
 		{"Create", false, "create", func(f *fileBackend, id string) error {
 			return f.Create(t.Context(), id, []byte("second"), time.Hour)
@@ -746,7 +754,7 @@ func TestFilesystemLockSharedByProcesses(t *testing.T) {
 func childHoldLock(t *testing.T, dir string) {
 	f := NewFilesystemStore(dir, testHash, testBlock).files
 	id := os.Getenv("SESSIONS_FS_ID")
-	l, err := f.lock(id)
+	l, err := f.lock(id, true)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,6 +2,7 @@ package sessions
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -81,8 +82,8 @@ func TestFilesystemFileFormat(t *testing.T) {
 }
 
 // wantFolder fails the test unless the folder dir holds the files of the
-// sessions ids and lock files, and nothing else: no temporary file, no
-// copy of an old version.
+// sessions ids, lock files and empty spare files, and nothing else: no
+// temporary file, no copy of an old version.
 func wantFolder(t testing.TB, dir string, ids ...string) {
 	t.Helper()
 	entries, err := os.ReadDir(dir)
@@ -101,6 +102,10 @@ func wantFolder(t testing.TB, dir string, ids ...string) {
 			delete(want, name)
 		case len(name) == len(".lock-00") && strings.HasPrefix(name, ".lock-") && e.Type().IsRegular():
 			locks++
+		case len(name) == len(".spare-00") && strings.HasPrefix(name, ".spare-") && e.Type().IsRegular():
+			if fi, err := e.Info(); err != nil || fi.Size() != 0 {
+				t.Errorf("the spare file %s holds %d bytes, want none", name, fi.Size())
+			}
 		default:
 			t.Errorf("the folder holds %s (%v)", name, e.Type())
 		}
@@ -118,26 +123,28 @@ func wantFolder(t testing.TB, dir string, ids ...string) {
 func TestFilesystemNoGlobalLock(t *testing.T) {
 	s, _ := newFSStore(t, t.TempDir())
 	a, _ := saveNew(t, s, map[any]any{"n": 1})
-	l, err := s.files.lock(a.ID)
+	var other string
+	for other == "" || stripeOf(other) == stripeOf(a.ID) {
+		var err error
+		if other, err = NewID(nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	l, err := s.files.lock(a.ID, true)
 	if err != nil {
 		t.Fatal(err)
 	}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for {
-			b, _ := saveNew(t, s, map[any]any{"n": 2})
-			if stripeOf(b.ID) != stripeOf(a.ID) {
-				return
-			}
-		}
-	}()
+	defer l.unlock()
+	done := make(chan error, 1)
+	go func() { done <- s.files.Create(t.Context(), other, []byte("x"), time.Hour) }()
 	select {
-	case <-done:
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("a save of another session waited for the lock of the first")
 	}
-	l.unlock()
 }
 
 func TestFilesystemParallelSaves(t *testing.T) {
@@ -191,15 +198,17 @@ func TestFilesystemCleanup(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "users", "ab", old.ID), nil, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	// A save killed midway, and a partner file of an earlier version.
-	strays := []string{filepath.Join(dir, tempPrefix+old.ID), filepath.Join(dir, tempPrefix+old.ID+"-123")}
+	// Saves killed midway (a temporary file, a spare file holding values),
+	// and a partner file of an earlier version.
+	strays := []string{filepath.Join(dir, tempPrefix+old.ID), filepath.Join(dir, fmt.Sprintf(".spare-%02x", stripeOf(old.ID))),
+		filepath.Join(dir, tempPrefix+old.ID+"-123")}
 	for _, p := range strays {
 		if err := os.WriteFile(p, []byte("half"), 0o600); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if n, err := s.Cleanup(); n != 2 || err != nil {
-		t.Fatalf("Cleanup of fresh files removed %d, %v; want the two temporary files", n, err)
+	if n, err := s.Cleanup(); n != 3 || err != nil {
+		t.Fatalf("Cleanup of fresh files removed %d, %v; want the three left by killed saves", n, err)
 	}
 	clock.Advance(s.Lifetime() + time.Minute)
 	fresh, cookie := saveNew(t, s, map[any]any{"b": 2})
@@ -271,8 +280,8 @@ func TestFilesystemFolderRemoved(t *testing.T) {
 	}
 	ctx := requestWithCookie("sid", keptCookie)
 	session, err := s.New(ctx, "sid")
-	if err != nil || !session.IsNew {
-		t.Fatalf("load from a missing folder: %v new=%v", err, session.IsNew)
+	if !errors.Is(err, os.ErrNotExist) || !strings.Contains(err.Error(), `session "sid"`) || !session.IsNew {
+		t.Fatalf("load from a missing folder: %v new=%v; want a new session and an error naming the session", err, session.IsNew)
 	}
 	session.Values["x"] = 1
 	err = s.Save(ctx, session)

@@ -10,13 +10,17 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// flock takes the exclusive flock(2) lock of file, waiting for other
-// processes. The lock belongs to the open file: closing it releases the
-// lock, and so does the death of the process, SIGKILL included.
-func flock(file *os.File) error {
+// flock takes the flock(2) lock of file, exclusive or shared, waiting for
+// other processes. The lock belongs to the open file: closing it releases
+// the lock, and so does the death of the process, SIGKILL included.
+func flock(file *os.File, exclusive bool) error {
+	how := unix.LOCK_SH
+	if exclusive {
+		how = unix.LOCK_EX
+	}
 	fd := int(file.Fd())
 	for {
-		if err := unix.Flock(fd, unix.LOCK_EX); err != unix.EINTR {
+		if err := unix.Flock(fd, how); err != unix.EINTR {
 			return err
 		}
 	}
