@@ -22,11 +22,12 @@ var ErrUnsafeFolder = errors.New("sessions: unsafe folder")
 // named "session_<ID>", has mode 0600 and holds the encoded values.
 //
 // It fixes what gorilla's does not do:
-//   - writes are atomic: the new values go into a new temporary file in
-//     the same folder, which is then renamed over the session's file, so
-//     no reader ever sees half a file, and a process killed while saving
-//     leaves the previous version whole; an inode is never rewritten once
-//     a reader may have opened it;
+//   - writes are atomic, so no reader ever sees half a file, and a process
+//     killed while saving leaves the previous version whole: a save writes
+//     the new values into a spare file of the folder and swaps it with the
+//     session's file in one step (renameat2 RENAME_EXCHANGE on Linux), then
+//     empties the spare; where swapping is not available, and for a new
+//     session, a new temporary file is renamed over the session's file;
 //   - locks are per session and shared by every process using the folder
 //     (see below), not one lock for the process;
 //   - a browser-session cookie (MaxAge 0) keeps its file; gorilla deletes it
@@ -34,30 +35,39 @@ var ErrUnsafeFolder = errors.New("sessions: unsafe folder")
 //   - expired files are removed by Cleanup and StartCleanup;
 //   - a stale Save never revives a file that a logout or a renewal removed
 //     (see Backend);
+//   - no copy of the values stays behind: a logout removes the session's
+//     file and whatever a save killed midway left of it;
 //   - it trusts nothing it finds in its folder (see below).
 //
 // # Several processes, one folder
 //
-// Processes on one machine may share a folder, as fasthttp's prefork mode
-// and Fiber's Prefork do: the per-session locks are flock(2) locks on lock
-// files in the folder (".lock-00" to ".lock-3f", created at first use and
-// never removed), so a logout or a renewal in one process is final in all
-// of them, and no reader in any process sees a torn file. This holds on
-// Linux, macOS, the BSDs and Solaris, on a local file system. On other
-// systems (Windows, AIX, Plan 9) the locks are per process: run one process
-// per folder there. Network file systems (NFS, SMB) are not supported:
-// their locks and renames do not give these guarantees. The store does not
-// fsync: a power loss (not a crash of the process) may lose the last saves.
+// Processes on one machine may share a folder, as with fasthttp's prefork
+// and Fiber's Prefork: the lock of a session is a flock(2) on one of 64
+// lock files of the folder, taken exclusive to check and write and shared
+// to read. So a logout or a renewal in one process is final in all of
+// them, and no process ever reads a file that another one is writing. The
+// folder holds the sessions' files, the 64 lock files and 64 spare files
+// (".lock-00" to ".lock-3f" and ".spare-00" to ".spare-3f", made at first
+// use, the spare files empty between saves) and, while a new session is
+// saved, its temporary file (".tmp-session_<ID>"). This holds on Linux,
+// macOS, the BSDs and Solaris, on a local file system. On other systems
+// (Windows, AIX, Plan 9) the locks are per process: run one process per
+// folder there. Network file systems (NFS, SMB) are not supported: their
+// locks and renames do not give these guarantees. The store does not
+// fsync: a power loss (not a crash of the process) may lose the sessions
+// saved in the last seconds, whose users then get new sessions.
 //
 // # The folder
 //
 // The folder must belong to the server's user and be writable by no one
 // else (no write permission for its group or others): the first use of a
 // store on any other folder fails with an error wrapping ErrUnsafeFolder,
-// and so does every later call until the folder is fixed. The store opens
-// nothing in it that is not a regular file of its user, never follows a
-// symbolic link, never opens a FIFO or a device, and creates its temporary
-// files exclusively. Subfolders are left alone.
+// and so does every later call until the folder is fixed. The store never
+// follows a symbolic link in it, never opens a FIFO or a device, reads only
+// regular files of its user, and creates its temporary files exclusively;
+// an entry it refuses in place of a session's file makes the request get
+// a new session and an error wrapping ErrUnsafeFolder. Subfolders and
+// files of other names are left alone.
 //
 // Records expire Lifetime after their last Save, judged by the file's
 // modification time, whatever the MaxAge of the session: set the store's
