@@ -6,6 +6,9 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// canExchange reports whether exchange may work on this system.
+const canExchange = true
+
 // exchange swaps the files at a and b atomically (renameat2 with
 // RENAME_EXCHANGE): each name then holds the other's inode. Both must
 // exist. It returns errExchangeUnsupported where the file system cannot do

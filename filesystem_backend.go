@@ -155,7 +155,7 @@ func (f *fileBackend) write(id string, data []byte, update bool) error {
 	case !update && live:
 		return ErrRecordExists
 	}
-	if update && !f.noExchange.Load() {
+	if update && canExchange && !f.noExchange.Load() {
 		err := f.writeSpare(l.s.spare, id, data)
 		if err != errExchangeUnsupported {
 			return err
@@ -192,7 +192,10 @@ func (f *fileBackend) writeSpare(spare, id string, data []byte) error {
 	if err == nil {
 		err = exchange(spare, f.path(id))
 	}
-	return errors.Join(err, emptySpare(spare))
+	if eerr := emptySpare(spare); err == nil {
+		err = eerr
+	}
+	return err
 }
 
 // openSpare opens the spare file for writing, empty. Anything but an empty

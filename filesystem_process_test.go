@@ -164,6 +164,29 @@ func (c *child) exit() error {
 	return err
 }
 
+// processStore returns the store of a test of this file on dir; with
+// $SESSIONS_FS_NOEXCHANGE set, it saves as on a file system without
+// RENAME_EXCHANGE (or a system other than Linux): new files renamed over.
+func processStore(dir string) *FilesystemStore {
+	s := NewFilesystemStore(dir, testHash, testBlock)
+	s.files.noExchange.Store(os.Getenv("SESSIONS_FS_NOEXCHANGE") != "")
+	return s
+}
+
+// saveModes runs test once with each way of saving, setting
+// $SESSIONS_FS_NOEXCHANGE for the second, for this process and its
+// children.
+func saveModes(t *testing.T, test func(t *testing.T)) {
+	for _, mode := range []string{"swap", "rename"} {
+		t.Run(mode, func(t *testing.T) {
+			if mode == "rename" {
+				t.Setenv("SESSIONS_FS_NOEXCHANGE", "1")
+			}
+			test(t)
+		})
+	}
+}
+
 // TestFilesystemChild is the child process of the tests of this file.
 func TestFilesystemChild(t *testing.T) {
 	role := os.Getenv(fsChildEnv)
@@ -221,9 +244,11 @@ func checkVersion(values map[any]any) error {
 // TestFilesystemProcessesNoTornRead loads one session thousands of times
 // while two other processes rewrite it, with values of different sizes:
 // every load gives one whole version, never an error or a new session.
-func TestFilesystemProcessesNoTornRead(t *testing.T) {
+func TestFilesystemProcessesNoTornRead(t *testing.T) { saveModes(t, testNoTornRead) }
+
+func testNoTornRead(t *testing.T) {
 	dir := t.TempDir()
-	s := NewFilesystemStore(dir, testHash, testBlock)
+	s := processStore(dir)
 	session, cookie := saveNew(t, s, versionValues(0, 0))
 	var writers []*child
 	for w := 1; w <= 2; w++ {
@@ -268,7 +293,7 @@ func TestFilesystemProcessesNoTornRead(t *testing.T) {
 // loop, with versionValues of writer $SESSIONS_FS_WRITER, until a line on
 // stdin; it says "saving" after its first save and "saved N" at the end.
 func childRewrite(t *testing.T, dir string) {
-	s := NewFilesystemStore(dir, testHash, testBlock)
+	s := processStore(dir)
 	cookie := os.Getenv("SESSIONS_FS_COOKIE")
 	w, _ := strconv.Atoi(os.Getenv("SESSIONS_FS_WRITER"))
 	stop := stdinLines()
@@ -417,7 +442,7 @@ func childServe(t *testing.T, dir string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := &fasthttp.Server{Handler: sessionHandler(NewFilesystemStore(dir, testHash, testBlock))}
+	srv := &fasthttp.Server{Handler: sessionHandler(processStore(dir))}
 	go func() { _ = srv.Serve(ln) }()
 	fmt.Println("@@ addr", ln.Addr())
 	for range stdinLines() {
@@ -503,7 +528,7 @@ func sessionID(t *testing.T, cookie string) string {
 // process.
 func TestFilesystemProcessesLogoutIsFinal(t *testing.T) {
 	dir := t.TempDir()
-	here := serveSessions(t, NewFilesystemStore(dir, testHash, testBlock))
+	here := serveSessions(t, processStore(dir))
 	other := startChild(t, "serve", dir, false)
 	there := other.expect("addr")
 	names := map[string]string{here: "this process", there: "another process"}
@@ -511,7 +536,7 @@ func TestFilesystemProcessesLogoutIsFinal(t *testing.T) {
 	for _, action := range []string{"/logout", "/renew"} {
 		for _, pair := range [][2]string{{here, there}, {there, here}} {
 			holder, actor := pair[0], pair[1]
-			t.Run(fmt.Sprintf("%s in %s while %s holds it", action, names[actor], names[holder]), func(t *testing.T) {
+			t.Run(fmt.Sprintf("%s in %s while %s holds it", action[1:], names[actor], names[holder]), func(t *testing.T) {
 				b := newBrowser(t, true)
 				b.get(actor, "/login?user=alice")
 				old := b.cookie(actor)
@@ -561,9 +586,11 @@ func payload(i int) string { return strings.Repeat(string(rune('a'+i%26)), 20000
 // file in the way); in the end, Cleanup removes the file of the last kill,
 // and the folder holds only the session files, lock files and empty spare
 // files.
-func TestFilesystemProcessKilledWhileSaving(t *testing.T) {
+func TestFilesystemProcessKilledWhileSaving(t *testing.T) { saveModes(t, testKilledWhileSaving) }
+
+func testKilledWhileSaving(t *testing.T) {
 	dir := t.TempDir()
-	s := NewFilesystemStore(dir, testHash, testBlock)
+	s := processStore(dir)
 	var ids, cookies []string
 	for i := range 4 {
 		session, cookie := saveNew(t, s, map[any]any{"payload": payload(i)})
@@ -632,7 +659,7 @@ func TestFilesystemProcessKilledWhileSaving(t *testing.T) {
 // "saved" after each save, until it is killed; with $SESSIONS_FS_KILL_AT=N,
 // it kills itself during its N-th save, just before the swap.
 func childCrash(t *testing.T, dir string) {
-	s := NewFilesystemStore(dir, testHash, testBlock)
+	s := processStore(dir)
 	cookies := strings.Fields(os.Getenv("SESSIONS_FS_COOKIES"))
 	killAt, _ := strconv.Atoi(os.Getenv("SESSIONS_FS_KILL_AT"))
 	for i := 0; ; i++ {
@@ -701,7 +728,7 @@ func TestFilesystemLockSharedByProcesses(t *testing.T) {
 	for _, op := range ops {
 		t.Run(op.name, func(t *testing.T) {
 			dir := t.TempDir()
-			s := NewFilesystemStore(dir, testHash, testBlock)
+			s := processStore(dir)
 			id, err := NewID(nil)
 			if err != nil {
 				t.Fatal(err)
@@ -752,7 +779,7 @@ func TestFilesystemLockSharedByProcesses(t *testing.T) {
 // and waits for a line: "delete" removes the session's file, "create"
 // writes one; then it releases the lock and says "done".
 func childHoldLock(t *testing.T, dir string) {
-	f := NewFilesystemStore(dir, testHash, testBlock).files
+	f := processStore(dir).files
 	id := os.Getenv("SESSIONS_FS_ID")
 	l, err := f.lock(id, true)
 	if err != nil {
@@ -814,7 +841,7 @@ func TestFilesystemPrefork(t *testing.T) {
 // address and says "addr HOST:PORT") and, run again by prefork, each of its
 // children (each says "ready PID" once it listens).
 func childPrefork(t *testing.T, dir string) {
-	srv := &fasthttp.Server{Handler: sessionHandler(NewFilesystemStore(dir, testHash, testBlock))}
+	srv := &fasthttp.Server{Handler: sessionHandler(processStore(dir))}
 	p := prefork.New(srv)
 	p.Reuseport = true
 	addr := os.Getenv("SESSIONS_FS_ADDR")

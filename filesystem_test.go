@@ -62,23 +62,44 @@ func load(t testing.TB, s Store, cookie string) (*Session, error) {
 }
 
 func TestFilesystemFileFormat(t *testing.T) {
-	dir := t.TempDir()
-	s, _ := newFSStore(t, dir)
-	session, _ := saveNew(t, s, map[any]any{"user": "alice"})
-	path := filepath.Join(dir, "session_"+session.ID)
-	fi, err := os.Stat(path)
-	if err != nil {
-		t.Fatal(err)
+	for _, exchange := range []bool{true, false} {
+		t.Run(fmt.Sprint("exchange=", exchange), func(t *testing.T) {
+			dir := t.TempDir()
+			s, _ := newFSStore(t, dir)
+			s.files.noExchange.Store(!exchange) // as on a file system without RENAME_EXCHANGE
+			session, cookie := saveNew(t, s, map[any]any{"user": "alice"})
+			path := filepath.Join(dir, "session_"+session.ID)
+			check := func(want map[any]any) {
+				t.Helper()
+				fi, err := os.Stat(path)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if fi.Mode().Perm() != 0o600 {
+					t.Errorf("mode %v, want 0600", fi.Mode().Perm())
+				}
+				data, _ := os.ReadFile(path)
+				values := map[any]any{}
+				if _, err := decodeAny(s.Codecs, "sid", data, &values); err != nil || fmt.Sprint(values) != fmt.Sprint(want) {
+					t.Fatalf("file does not decode as the values: %v %v", values, err)
+				}
+				wantFolder(t, dir, session.ID)
+			}
+			check(map[any]any{"user": "alice"})
+			// An update (a swap with the spare file, or a new file renamed
+			// over) keeps the format.
+			ctx := requestWithCookie("sid", cookie)
+			loaded, err := s.New(ctx, "sid")
+			if err != nil {
+				t.Fatal(err)
+			}
+			loaded.Values["n"] = 2
+			if err := s.Save(ctx, loaded); err != nil {
+				t.Fatal(err)
+			}
+			check(map[any]any{"user": "alice", "n": 2})
+		})
 	}
-	if fi.Mode().Perm() != 0o600 {
-		t.Errorf("mode %v, want 0600", fi.Mode().Perm())
-	}
-	data, _ := os.ReadFile(path)
-	values := map[any]any{}
-	if _, err := decodeAny(s.Codecs, "sid", data, &values); err != nil || values["user"] != "alice" {
-		t.Fatalf("file does not decode as the values: %v %v", values, err)
-	}
-	wantFolder(t, dir, session.ID)
 }
 
 // wantFolder fails the test unless the folder dir holds the files of the
