@@ -42,15 +42,7 @@ func openEntry(name string, flag int, perm fs.FileMode) (*os.File, fs.FileInfo, 
 	if err != nil {
 		return nil, nil, err
 	}
-	fi, err := file.Stat()
-	if err == nil {
-		err = checkEntry(name, fi)
-	}
-	if err != nil {
-		_ = file.Close()
-		return nil, nil, err
-	}
-	return file, fi, nil
+	return checkOpened(file)
 }
 
 // createExclusive creates name, which must not exist, for writing.

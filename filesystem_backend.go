@@ -8,8 +8,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -165,140 +163,22 @@ func (f *fileBackend) write(id string, data []byte, update bool) error {
 	return f.writeTemp(id, data)
 }
 
-// writeSpare writes data into the stripe's spare file, which is empty
-// between saves, swaps it with the session's file in one step (renameat2
-// RENAME_EXCHANGE), and empties it again: it then held the previous
-// version. No inode is created or freed, which is what makes a save cheap
-// (on ext4 without a journal, creating a file costs more with every file
-// deleted in the last seconds), and no copy of the values stays behind.
-// The exclusive lock keeps readers of this session out of the swap.
-func (f *fileBackend) writeSpare(spare, id string, data []byte) error {
-	file, err := f.openSpare(spare)
-	if err != nil {
-		return err
-	}
-	_, err = file.Write(data)
-	if cerr := file.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil && f.store.Now != nil {
-		// A store on an injected clock dates its files by that clock, so
-		// that expiry and Cleanup agree with it.
-		err = setModTime(spare, f.store.Now())
-	}
-	if err == nil && testHookBeforeRename != nil {
-		testHookBeforeRename()
-	}
-	if err == nil {
-		err = exchange(spare, f.path(id))
-	}
-	if eerr := emptySpare(spare); err == nil {
-		err = eerr
-	}
-	return err
-}
-
-// openSpare opens the spare file for writing, empty. Anything but an empty
-// regular file of the server's user with no other link is replaced first:
-// a leftover of a save killed midway is emptied, and what someone else put
-// there is unlinked, never written into.
-func (f *fileBackend) openSpare(spare string) (*os.File, error) {
-	file, fi, err := openEntry(spare, os.O_WRONLY|os.O_CREATE, 0o600)
-	if err == nil && links(fi) == 1 {
-		if fi.Size() > 0 {
-			if err := file.Truncate(0); err != nil {
-				_ = file.Close()
-				return nil, err
-			}
-		}
-		return file, nil
-	}
-	if file != nil {
-		_ = file.Close()
-	}
-	if err != nil && !errors.Is(err, ErrUnsafeFolder) {
-		return nil, err
-	}
-	if err := removeEntry(spare); err != nil {
-		return nil, err
-	}
-	return createExclusive(spare)
-}
-
-// emptySpare truncates the spare file, which holds the previous version of
-// a session after a swap (or the values of a failed save).
-func emptySpare(spare string) error {
-	file, fi, err := openEntry(spare, os.O_WRONLY, 0)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	if fi.Size() > 0 {
-		err = file.Truncate(0)
-	}
-	return errors.Join(err, file.Close())
-}
-
-// writeTemp writes data into a new temporary file and renames it over the
-// session's file.
-func (f *fileBackend) writeTemp(id string, data []byte) error {
-	tmp := f.temp(id)
-	file, err := createExclusive(tmp)
-	if errors.Is(err, fs.ErrExist) {
-		// Left by a process killed while saving: no save of id is in
-		// flight, since this one holds its lock.
-		if err = removeEntry(tmp); err == nil {
-			file, err = createExclusive(tmp)
-		}
-	}
-	if err != nil {
-		return err
-	}
-	_, err = file.Write(data)
-	if cerr := file.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil && f.store.Now != nil {
-		err = setModTime(tmp, f.store.Now())
-	}
-	if err == nil && testHookBeforeRename != nil {
-		testHookBeforeRename()
-	}
-	if err == nil {
-		err = os.Rename(tmp, f.path(id))
-	}
-	if err != nil {
-		_ = os.Remove(tmp)
-		return err
-	}
-	return nil
-}
-
 func (f *fileBackend) Delete(_ context.Context, id string) error {
-	if !ValidID(id) {
-		return ErrRecordNotFound
-	}
-	l, err := f.lock(id, true)
-	if err != nil {
-		return err
-	}
-	defer l.unlock()
-	_, live, err := f.stat(id)
-	if err != nil && !errors.Is(err, ErrUnsafeFolder) {
-		return err
-	}
-	// Whatever holds the name goes (unlinking follows and opens nothing),
-	// and with it what a save killed midway may have left of the values:
-	// its temporary file, or the stripe's spare file.
-	if err := errors.Join(removeEntry(f.path(id)), removeEntry(f.temp(id)), second(removeSpare(l.s.spare))); err != nil {
-		return err
-	}
-	if !live {
-		return ErrRecordNotFound
-	}
-	return nil
+	return f.locked(id, func(l held, live bool, err error) error {
+		if err != nil && !errors.Is(err, ErrUnsafeFolder) {
+			return err
+		}
+		// Whatever holds the name goes (unlinking follows and opens
+		// nothing), and with it what a save killed midway may have left of
+		// the values: its temporary file, or the stripe's spare file.
+		if err := errors.Join(removeEntry(f.path(id)), removeEntry(f.temp(id)), second(removeSpare(l.s.spare))); err != nil {
+			return err
+		}
+		if !live {
+			return ErrRecordNotFound
+		}
+		return nil
+	})
 }
 
 // Touch sets the modification time of the live file of id to the store's
@@ -306,6 +186,22 @@ func (f *fileBackend) Delete(_ context.Context, id string) error {
 // Update). It returns ErrRecordNotFound, and writes nothing, when there is
 // no live file.
 func (f *fileBackend) Touch(_ context.Context, id string, _ time.Duration) error {
+	return f.locked(id, func(_ held, live bool, err error) error {
+		switch {
+		case errors.Is(err, ErrUnsafeFolder):
+			return ErrRecordNotFound
+		case err != nil:
+			return err
+		case !live:
+			return ErrRecordNotFound
+		}
+		return setModTime(f.path(id), f.store.now())
+	})
+}
+
+// locked runs fn under the exclusive lock of id with whether the file of
+// id is a live record (see stat); an invalid id has no record.
+func (f *fileBackend) locked(id string, fn func(l held, live bool, err error) error) error {
 	if !ValidID(id) {
 		return ErrRecordNotFound
 	}
@@ -315,132 +211,5 @@ func (f *fileBackend) Touch(_ context.Context, id string, _ time.Duration) error
 	}
 	defer l.unlock()
 	_, live, err := f.stat(id)
-	switch {
-	case errors.Is(err, ErrUnsafeFolder):
-		return ErrRecordNotFound
-	case err != nil:
-		return err
-	case !live:
-		return ErrRecordNotFound
-	}
-	return setModTime(f.path(id), f.store.now())
-}
-
-// removeEntry unlinks name, which may be missing.
-func removeEntry(name string) error {
-	if err := os.Remove(name); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return err
-	}
-	return nil
-}
-
-// removeSpare removes the spare file if it is anything but empty (a save
-// was killed midway), and reports whether it did; the stripe's lock is
-// held. The next save makes a new one.
-func removeSpare(spare string) (bool, error) {
-	fi, err := os.Lstat(spare)
-	if errors.Is(err, fs.ErrNotExist) || (err == nil && fi.Mode().IsRegular() && fi.Size() == 0) {
-		return false, nil
-	}
-	if err != nil {
-		return false, err
-	}
-	if err := removeEntry(spare); err != nil {
-		return false, err
-	}
-	return true, nil
-}
-
-// second returns the second of two results.
-func second[T any](_ T, err error) error { return err }
-
-func (f *fileBackend) cleanup() (int, error) {
-	if err := f.checkDir(); err != nil {
-		return 0, err
-	}
-	entries, err := os.ReadDir(f.dir)
-	if err != nil {
-		return 0, fmt.Errorf("sessions: cleaning up %s: %w", f.dir, err)
-	}
-	var (
-		n    int
-		errs []error
-	)
-	for _, e := range entries {
-		name := e.Name()
-		var removed bool
-		switch {
-		case strings.HasPrefix(name, filePrefix) && ValidID(name[len(filePrefix):]):
-			removed, err = f.cleanExpired(name[len(filePrefix):])
-		case strings.HasPrefix(name, tempPrefix) && len(name) >= len(tempPrefix)+IDLength &&
-			ValidID(name[len(tempPrefix):len(tempPrefix)+IDLength]):
-			// ".tmp-session_<ID>", or a partner file of an earlier version
-			// of this package (".tmp-session_<ID>-<pid>", holding a
-			// previous version of the values): under the session's lock,
-			// no save writes it.
-			removed, err = f.cleanLocked(name[len(tempPrefix):len(tempPrefix)+IDLength], filepath.Join(f.dir, name))
-		case strings.HasPrefix(name, ".spare-"):
-			i, perr := strconv.ParseUint(name[len(".spare-"):], 16, 8)
-			if perr != nil || i >= lockStripes || name != filepath.Base(f.stripe(int(i)).spare) {
-				continue
-			}
-			removed, err = f.cleanSpare(int(i))
-		default:
-			continue // lock files, subfolders, files of others
-		}
-		if removed {
-			n++
-		}
-		if err != nil {
-			errs = append(errs, err)
-		}
-	}
-	if len(errs) > 0 {
-		return n, fmt.Errorf("sessions: cleaning up %s: %w", f.dir, errors.Join(errs...))
-	}
-	return n, nil
-}
-
-// cleanExpired removes the file of session id if it has expired.
-func (f *fileBackend) cleanExpired(id string) (bool, error) {
-	l, err := f.lock(id, true)
-	if err != nil {
-		return false, err
-	}
-	defer l.unlock()
-	expires, live, err := f.stat(id)
-	if err != nil || live || expires.IsZero() {
-		return false, err
-	}
-	return true, os.Remove(f.path(id))
-}
-
-// cleanLocked removes name under the lock of session id.
-func (f *fileBackend) cleanLocked(id, name string) (bool, error) {
-	l, err := f.lock(id, true)
-	if err != nil {
-		return false, err
-	}
-	defer l.unlock()
-	if err := os.Remove(name); err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return false, nil
-		}
-		return false, err
-	}
-	return true, nil
-}
-
-// cleanSpare removes the spare file of stripe i if it is not empty.
-func (f *fileBackend) cleanSpare(i int) (bool, error) {
-	if err := f.checkDir(); err != nil {
-		return false, err
-	}
-	s := f.stripe(i)
-	l, err := s.acquire(true)
-	if err != nil {
-		return false, err
-	}
-	defer l.unlock()
-	return removeSpare(s.spare)
+	return fn(l, live, err)
 }

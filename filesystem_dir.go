@@ -47,3 +47,17 @@ func (f *fileBackend) checkDir() error {
 func unsafeEntry(name, why string) error {
 	return fmt.Errorf("%w: %s %s", ErrUnsafeFolder, name, why)
 }
+
+// checkOpened returns file and its fstat if it is a regular file of the
+// server's user (see checkEntry); otherwise it closes it.
+func checkOpened(file *os.File) (*os.File, fs.FileInfo, error) {
+	fi, err := file.Stat()
+	if err == nil {
+		err = checkEntry(file.Name(), fi)
+	}
+	if err != nil {
+		_ = file.Close()
+		return nil, nil, err
+	}
+	return file, fi, nil
+}

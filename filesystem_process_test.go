@@ -4,7 +4,6 @@ package sessions
 
 import (
 	"bufio"
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -22,6 +21,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fasthttp-sessions/sessions/internal/exampletest"
 	"github.com/valyala/fasthttp"
 	"github.com/valyala/fasthttp/prefork"
 )
@@ -40,26 +40,8 @@ type child struct {
 	stdin  io.WriteCloser
 	lines  chan string
 	quit   chan struct{} // closed once the child is waited for
-	stderr *lockedBuffer
+	stderr *exampletest.LogBuffer
 	done   bool
-}
-
-// lockedBuffer is a bytes.Buffer safe for concurrent use.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
 }
 
 // startChild starts this test binary as a child in role, on the folder
@@ -74,7 +56,7 @@ func startChild(t *testing.T, role, dir string, group bool, env ...string) *chil
 	cmd := exec.Command(exe, "-test.run=^TestFilesystemChild$", "-test.count=1", "-test.timeout=2m")
 	cmd.Env = append(append(os.Environ(), fsChildEnv+"="+role, "SESSIONS_FS_DIR="+dir), env...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: group}
-	c := &child{t: t, cmd: cmd, lines: make(chan string, 64), quit: make(chan struct{}), stderr: &lockedBuffer{}}
+	c := &child{t: t, cmd: cmd, lines: make(chan string, 64), quit: make(chan struct{}), stderr: &exampletest.LogBuffer{}}
 	cmd.Stderr = c.stderr
 	if c.stdin, err = cmd.StdinPipe(); err != nil {
 		t.Fatal(err)
