@@ -50,6 +50,14 @@ var (
 	// or values of a type the running program no longer knows.
 	ErrDeserialize = errors.New("sessions: cannot deserialize values")
 
+	// ErrUnsafeFolder reports a FilesystemStore folder that a user other
+	// than the server's could write (it belongs to another user, or its
+	// group or everybody may write it), or an entry in it that the store
+	// refuses to use: a symbolic link, a FIFO, a device or a file of
+	// another user where a session or lock file should be. The store never
+	// reads, writes or follows such an entry.
+	ErrUnsafeFolder = errors.New("sessions: unsafe folder")
+
 	// ErrValueMissing is returned by the typed accessors of Session when the
 	// key is not set.
 	ErrValueMissing = errors.New("sessions: value missing")

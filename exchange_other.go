@@ -1,7 +1,16 @@
-//go:build !(linux && (amd64 || arm64 || riscv64 || loong64))
+//go:build !linux
 
 package sessions
 
-// exchange is not available here: FilesystemStore renames a new file over
-// the old one instead.
+import "errors"
+
+// canExchange reports whether exchange may work on this system.
+const canExchange = false
+
+// errExchangeUnsupported reports a file system that cannot swap two files
+// atomically; FilesystemStore then renames a new file over the old one.
+var errExchangeUnsupported = errors.New("sessions: atomic exchange not supported")
+
+// exchange is not available here: FilesystemStore writes a new file and
+// renames it over the old one instead.
 func exchange(a, b string) error { return errExchangeUnsupported }

@@ -1,8 +1,6 @@
 package sessions
 
 import (
-	"bufio"
-	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -64,32 +62,80 @@ func load(t testing.TB, s Store, cookie string) (*Session, error) {
 }
 
 func TestFilesystemFileFormat(t *testing.T) {
-	dir := t.TempDir()
-	s, _ := newFSStore(t, dir)
-	session, _ := saveNew(t, s, map[any]any{"user": "alice"})
-	path := filepath.Join(dir, "session_"+session.ID)
-	fi, err := os.Stat(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if fi.Mode().Perm() != 0o600 {
-		t.Errorf("mode %v, want 0600", fi.Mode().Perm())
-	}
-	data, _ := os.ReadFile(path)
-	values := map[any]any{}
-	if _, err := decodeAny(s.Codecs, recordName(session.ID), data, &values); err != nil || values["user"] != "alice" {
-		t.Fatalf("file does not decode as the values: %v %v", values, err)
-	}
-	entries, _ := os.ReadDir(dir)
-	if len(entries) != 1 {
-		t.Fatalf("folder holds %d entries, want only the session file", len(entries))
+	for _, exchange := range []bool{true, false} {
+		t.Run(fmt.Sprint("exchange=", exchange), func(t *testing.T) {
+			dir := t.TempDir()
+			s, _ := newFSStore(t, dir)
+			s.files.noExchange.Store(!exchange) // as on a file system without RENAME_EXCHANGE
+			session, cookie := saveNew(t, s, map[any]any{"user": "alice"})
+			path := filepath.Join(dir, "session_"+session.ID)
+			check := func(want map[any]any) {
+				t.Helper()
+				fi, err := os.Stat(path)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if fi.Mode().Perm() != 0o600 {
+					t.Errorf("mode %v, want 0600", fi.Mode().Perm())
+				}
+				data, _ := os.ReadFile(path)
+				values := map[any]any{}
+				if _, err := decodeAny(s.Codecs, recordName(session.ID), data, &values); err != nil || fmt.Sprint(values) != fmt.Sprint(want) {
+					t.Fatalf("file does not decode as the values: %v %v", values, err)
+				}
+				wantFolder(t, dir, session.ID)
+			}
+			check(map[any]any{"user": "alice"})
+			// An update (a swap with the spare file, or a new file renamed
+			// over) keeps the format.
+			ctx := requestWithCookie("sid", cookie)
+			loaded, err := s.New(ctx, "sid")
+			if err != nil {
+				t.Fatal(err)
+			}
+			loaded.Values["n"] = 2
+			if err := s.Save(ctx, loaded); err != nil {
+				t.Fatal(err)
+			}
+			check(map[any]any{"user": "alice", "n": 2})
+		})
 	}
 }
 
-func TestFilesystemEmptyPathIsTempDir(t *testing.T) {
-	s := NewFilesystemStore("", testHash)
-	if s.files.dir != os.TempDir() {
-		t.Fatalf("dir = %q", s.files.dir)
+// wantFolder fails the test unless the folder dir holds the files of the
+// sessions ids, lock files and empty spare files, and nothing else: no
+// temporary file, no copy of an old version.
+func wantFolder(t testing.TB, dir string, ids ...string) {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]bool{}
+	for _, id := range ids {
+		want[filePrefix+id] = true
+	}
+	locks := 0
+	for _, e := range entries {
+		name := e.Name()
+		switch {
+		case want[name] && e.Type().IsRegular():
+			delete(want, name)
+		case len(name) == len(".lock-00") && strings.HasPrefix(name, ".lock-") && e.Type().IsRegular():
+			locks++
+		case len(name) == len(".spare-00") && strings.HasPrefix(name, ".spare-") && e.Type().IsRegular():
+			if fi, err := e.Info(); err != nil || fi.Size() != 0 {
+				t.Errorf("the spare file %s holds %d bytes, want none", name, fi.Size())
+			}
+		default:
+			t.Errorf("the folder holds %s (%v)", name, e.Type())
+		}
+	}
+	for name := range want {
+		t.Errorf("the folder lacks %s", name)
+	}
+	if locks > lockStripes {
+		t.Errorf("the folder holds %d lock files, more than %d", locks, lockStripes)
 	}
 }
 
@@ -98,24 +144,28 @@ func TestFilesystemEmptyPathIsTempDir(t *testing.T) {
 func TestFilesystemNoGlobalLock(t *testing.T) {
 	s, _ := newFSStore(t, t.TempDir())
 	a, _ := saveNew(t, s, map[any]any{"n": 1})
-	mu := s.files.lock(a.ID)
-	mu.Lock()
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for {
-			b, _ := saveNew(t, s, map[any]any{"n": 2})
-			if s.files.lock(b.ID) != mu {
-				return
-			}
+	var other string
+	for other == "" || stripeOf(other) == stripeOf(a.ID) {
+		var err error
+		if other, err = newID(nil); err != nil {
+			t.Fatal(err)
 		}
-	}()
+	}
+	l, err := s.files.lock(a.ID, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.unlock()
+	done := make(chan error, 1)
+	go func() { done <- s.files.Create(t.Context(), other, []byte("x"), time.Hour) }()
 	select {
-	case <-done:
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("a save of another session waited for the lock of the first")
 	}
-	mu.Unlock()
 }
 
 func TestFilesystemParallelSaves(t *testing.T) {
@@ -151,6 +201,10 @@ func nilIfZero(i int) any {
 	return i
 }
 
+// TestFilesystemCleanup: Cleanup removes expired files and the temporary
+// files of saves killed midway (at once: it judges them under their
+// session's lock), and leaves live files, lock files, subfolders and
+// unrelated files alone.
 func TestFilesystemCleanup(t *testing.T) {
 	dir := t.TempDir()
 	s, clock := newFSStore(t, dir)
@@ -159,25 +213,38 @@ func TestFilesystemCleanup(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "unrelated.txt"), []byte("x"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	stray := filepath.Join(dir, tempPrefix+old.ID+"-123")
-	if err := os.WriteFile(stray, []byte("half"), 0o600); err != nil {
+	if err := os.MkdirAll(filepath.Join(dir, "users", "ab"), 0o700); err != nil {
 		t.Fatal(err)
 	}
-	if n, err := s.Cleanup(); n != 0 || err != nil {
-		t.Fatalf("Cleanup of fresh files removed %d, %v", n, err)
+	if err := os.WriteFile(filepath.Join(dir, "users", "ab", old.ID), nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// Saves killed midway (a temporary file, a spare file holding values),
+	// and a partner file of an earlier version.
+	strays := []string{filepath.Join(dir, tempPrefix+old.ID), filepath.Join(dir, fmt.Sprintf(".spare-%02x", stripeOf(old.ID))),
+		filepath.Join(dir, tempPrefix+old.ID+"-123")}
+	for _, p := range strays {
+		if err := os.WriteFile(p, []byte("half"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n, err := s.Cleanup(); n != 3 || err != nil {
+		t.Fatalf("Cleanup of fresh files removed %d, %v; want the three left by killed saves", n, err)
 	}
 	clock.Advance(s.Lifetime() + time.Minute)
 	fresh, cookie := saveNew(t, s, map[any]any{"b": 2})
-	if n, err := s.Cleanup(); n != 2 || err != nil {
-		t.Fatalf("Cleanup removed %d, %v; want the expired file and the stray temporary file", n, err)
+	if n, err := s.Cleanup(); n != 1 || err != nil {
+		t.Fatalf("Cleanup removed %d, %v; want the expired file", n, err)
 	}
-	for _, p := range []string{filepath.Join(dir, "session_"+old.ID), stray} {
-		if _, err := os.Stat(p); !errors.Is(err, os.ErrNotExist) {
+	for _, p := range append(strays, filepath.Join(dir, "session_"+old.ID)) {
+		if _, err := os.Lstat(p); !errors.Is(err, os.ErrNotExist) {
 			t.Errorf("%s survived Cleanup", p)
 		}
 	}
-	if _, err := os.Stat(filepath.Join(dir, "unrelated.txt")); err != nil {
-		t.Error("Cleanup removed a file that is not its own")
+	for _, p := range []string{"unrelated.txt", filepath.Join("users", "ab", old.ID)} {
+		if _, err := os.Stat(filepath.Join(dir, p)); err != nil {
+			t.Errorf("Cleanup removed %s, which is not its own", p)
+		}
 	}
 	if s2, err := load(t, s, cookie); err != nil || s2.ID != fresh.ID {
 		t.Fatalf("live session lost: %v", err)
@@ -188,13 +255,12 @@ func TestFilesystemCleanerStops(t *testing.T) {
 	dir := t.TempDir()
 	s, clock := newFSStore(t, dir)
 	before := runtime.NumGoroutine()
-	saveNew(t, s, map[any]any{"a": 1})
+	session, _ := saveNew(t, s, map[any]any{"a": 1})
 	clock.Advance(s.Lifetime() + time.Minute)
 	stop := s.StartCleanup(time.Millisecond)
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		entries, _ := os.ReadDir(dir)
-		if len(entries) == 0 {
+		if _, err := os.Lstat(filepath.Join(dir, filePrefix+session.ID)); errors.Is(err, os.ErrNotExist) {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -235,8 +301,8 @@ func TestFilesystemFolderRemoved(t *testing.T) {
 	}
 	ctx := requestWithCookie("sid", keptCookie)
 	session, err := s.New(ctx, "sid")
-	if err != nil || !session.IsNew {
-		t.Fatalf("load from a missing folder: %v new=%v", err, session.IsNew)
+	if !errors.Is(err, os.ErrNotExist) || !strings.Contains(err.Error(), `session "sid"`) || !session.IsNew {
+		t.Fatalf("load from a missing folder: %v new=%v; want a new session and an error naming the session", err, session.IsNew)
 	}
 	session.Values["x"] = 1
 	err = s.Save(ctx, session)
@@ -282,7 +348,7 @@ func TestFilesystemUnreadableRecord(t *testing.T) {
 // the disk and to make it read-only.
 func TestFilesystemDiskFullAndReadOnly(t *testing.T) {
 	dir := t.TempDir()
-	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", dir).CombinedOutput(); err != nil {
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=64k,mode=0700", "tmpfs", dir).CombinedOutput(); err != nil {
 		t.Skipf("cannot mount a tmpfs (needs root): %v %s", err, out)
 	}
 	t.Cleanup(func() { _ = exec.Command("umount", dir).Run() })
@@ -338,95 +404,8 @@ func TestFilesystemDiskFullAndReadOnly(t *testing.T) {
 	assertKept()
 }
 
-// TestFilesystemCrashWhileSaving kills a process that saves in a loop, ten
-// times, and checks that every session file left behind decodes and that
-// Cleanup removes the temporary files the kills left.
-func TestFilesystemCrashWhileSaving(t *testing.T) {
-	if os.Getenv("SESSIONS_CRASH_DIR") != "" {
-		t.Skip("child process")
-	}
-	dir := t.TempDir()
-	for round := range 10 {
-		cmd := exec.Command(os.Args[0], "-test.run=^TestFilesystemCrashChild$", "-test.count=1")
-		cmd.Env = append(os.Environ(), "SESSIONS_CRASH_DIR="+dir, fmt.Sprintf("SESSIONS_CRASH_ROUND=%d", round))
-		out, err := cmd.StdoutPipe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		// Wait until the child has saved for a while, then kill it mid-loop.
-		r := bufio.NewScanner(out)
-		for r.Scan() {
-			if r.Text() == "saving" {
-				break
-			}
-		}
-		time.Sleep(time.Duration(5+round*7) * time.Millisecond)
-		_ = cmd.Process.Signal(syscall.SIGKILL)
-		_ = cmd.Wait()
-	}
-	s, clock := newFSStore(t, dir)
-	entries, _ := os.ReadDir(dir)
-	files := 0
-	for _, e := range entries {
-		if !strings.HasPrefix(e.Name(), filePrefix) {
-			continue
-		}
-		files++
-		data, err := os.ReadFile(filepath.Join(dir, e.Name()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		values := map[any]any{}
-		if _, err := decodeAny(s.Codecs, recordName(strings.TrimPrefix(e.Name(), filePrefix)), data, &values); err != nil {
-			t.Fatalf("%s does not decode after a kill: %v", e.Name(), err)
-		}
-		if v, _ := values["payload"].(string); len(v) != 20000 || strings.Trim(v, v[:1]) != "" {
-			t.Fatalf("%s holds a torn value", e.Name())
-		}
-	}
-	if files == 0 {
-		t.Fatal("the child saved nothing")
-	}
-	clock.Advance(staleTemp + time.Minute)
-	if _, err := s.Cleanup(); err != nil {
-		t.Fatal(err)
-	}
-	entries, _ = os.ReadDir(dir)
-	for _, e := range entries {
-		if strings.HasPrefix(e.Name(), tempPrefix) {
-			t.Fatalf("Cleanup left the temporary file %s", e.Name())
-		}
-	}
-	t.Logf("%d session files whole after 10 kills", files)
-}
-
-// TestFilesystemCrashChild is the child of TestFilesystemCrashWhileSaving:
-// it saves a few sessions over and over until it is killed.
-func TestFilesystemCrashChild(t *testing.T) {
-	dir := os.Getenv("SESSIONS_CRASH_DIR")
-	if dir == "" {
-		t.Skip("run by TestFilesystemCrashWhileSaving")
-	}
-	s := NewFilesystemStore(dir, testHash, testBlock)
-	var cookies []string
-	for range 4 {
-		_, c := saveNew(t, s, map[any]any{"payload": strings.Repeat("a", 20000)})
-		cookies = append(cookies, c)
-	}
-	fmt.Println("saving")
-	for i := 0; ; i++ {
-		ctx := requestWithCookie("sid", cookies[i%len(cookies)])
-		session, err := s.New(ctx, "sid")
-		if err != nil {
-			t.Fatal(err)
-		}
-		session.Values["payload"] = strings.Repeat(string(rune('a'+i%26)), 20000)
-		if err := s.Save(ctx, session); err != nil {
-			t.Fatal(err)
-		}
-		_ = context.Background()
-	}
+// readFile returns the content of name, "" if it cannot be read.
+func readFile(name string) string {
+	b, _ := os.ReadFile(name)
+	return string(b)
 }

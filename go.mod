@@ -5,6 +5,7 @@ go 1.25.0
 require (
 	github.com/gorilla/securecookie v1.1.2
 	github.com/valyala/fasthttp v1.74.0
+	golang.org/x/sys v0.47.0
 )
 
 require (

@@ -9,8 +9,15 @@ import (
 )
 
 // MemoryStore keeps sessions in the memory of the process, behind a signed
-// ID cookie. Use it for single-instance deployments and tests: sessions are
+// ID cookie. Use it for single-process deployments and tests: sessions are
 // lost when the process exits and are not shared between processes.
+//
+// Not with prefork: fasthttp's prefork and Fiber's Prefork: true run one
+// process per CPU, each with a MemoryStore of its own, and a user's
+// requests, spread over the processes, find the session only in the one
+// that created it: users seem logged out at random. Use a FilesystemStore
+// (the processes of one machine share its folder) or the redisstore module
+// there.
 //
 // Records hold the encoded values, never the Values map of a session, so
 // two requests of one user never share a map: each decodes its own copy,

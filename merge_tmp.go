@@ -1,8 +1,6 @@
 package sessions
 
 import (
-	"errors"
-
 	"github.com/gorilla/securecookie"
 )
 
@@ -12,10 +10,6 @@ type droppedValuesError struct{ err error }
 
 func (e *droppedValuesError) Error() string { return e.err.Error() }
 func (e *droppedValuesError) Unwrap() error { return e.err }
-
-// errExchangeUnsupported reports a file system that cannot swap two files
-// atomically (moved here until the FilesystemStore redesign lands).
-var errExchangeUnsupported = errors.New("sessions: atomic exchange not supported")
 
 // codecsFromPairs is CodecsFromPairs until wip/compact unexports it.
 func codecsFromPairs(keyPairs ...[]byte) []securecookie.Codec { return CodecsFromPairs(keyPairs...) }

@@ -25,6 +25,15 @@
 // SESSION_BLOCK_KEY (hex, 16, 24 or 32 bytes); without them the program uses
 // random keys. Sessions live in memory and do not survive a restart anyway.
 //
+// It runs one process, on purpose: a MemoryStore keeps the sessions in the
+// memory of the process, so this program must not run with Fiber's
+// Prefork: true, where every CPU has a process of its own and a user's
+// requests, spread over them, would find the session only in the one that
+// created it. For Prefork, use a FilesystemStore on a folder of the
+// machine, which the processes share
+// (sessions.NewFilesystemStore("/var/lib/myapp/sessions", hash, block)),
+// or a redisstore.Store.
+//
 // Routes:
 //
 //	GET /                   public page: the flash (once), the user or "not logged in"

@@ -14,6 +14,7 @@ require (
 	github.com/molecule-man/go-brrr v1.0.1 // indirect
 	github.com/savsgio/gotils v0.0.0-20240704082632-aef3928b8a38 // indirect
 	github.com/valyala/bytebufferpool v1.0.0 // indirect
+	golang.org/x/sys v0.47.0 // indirect
 )
 
 replace github.com/fasthttp-sessions/sessions => ../..

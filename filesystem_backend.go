@@ -1,0 +1,215 @@
+package sessions
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+const (
+	filePrefix = "session_"
+	// tempPrefix starts the name of the temporary file of a save in flight,
+	// ".tmp-session_<ID>": one per session at most, since saves of a
+	// session hold its lock. It never matches filePrefix, so a reader never
+	// opens one.
+	tempPrefix = ".tmp-session_"
+)
+
+// fileBackend is the Backend of FilesystemStore. Create, Update, Delete
+// and Touch hold the session's lock (see stripe), exclusive, across their
+// check and their write; Load holds it shared while it reads.
+type fileBackend struct {
+	dir   string
+	store *ServerStore
+	// private marks the folder of NewFilesystemStore(""), which checkDir
+	// creates and holds to stricter rules.
+	private bool
+
+	dirOK atomic.Bool // checkDir succeeded once
+	dirMu sync.Mutex
+	locks [lockStripes]stripe
+	// noExchange is set once the file system refused an exchange.
+	noExchange atomic.Bool
+}
+
+var _ Toucher = (*fileBackend)(nil)
+
+// testHookBeforeRename, if set, runs when a save has written its spare or
+// temporary file, just before the swap or the rename: the tests kill a
+// process there.
+var testHookBeforeRename func()
+
+func (f *fileBackend) lifetime() time.Duration {
+	life := f.store.BrowserSessionTTL
+	if life <= 0 {
+		life = defaultBrowserSessionTTL
+	}
+	if age := time.Duration(f.store.Options.MaxAge) * time.Second; age > life {
+		life = age
+	}
+	return life
+}
+
+func (f *fileBackend) path(id string) string { return filepath.Join(f.dir, filePrefix+id) }
+func (f *fileBackend) temp(id string) string { return filepath.Join(f.dir, tempPrefix+id) }
+
+// record judges fi, the Lstat or fstat of the file of a session: when it
+// expires and whether it is live now. An entry that is not a regular file
+// of the server's user is an error wrapping ErrUnsafeFolder.
+func (f *fileBackend) record(name string, fi fs.FileInfo) (expires time.Time, live bool, err error) {
+	if err := checkEntry(name, fi); err != nil {
+		return time.Time{}, false, err
+	}
+	expires, live = f.expiry(fi)
+	return expires, live, nil
+}
+
+// expiry returns when the record file described by fi expires and whether
+// it is live now.
+func (f *fileBackend) expiry(fi fs.FileInfo) (time.Time, bool) {
+	expires := fi.ModTime().Add(f.lifetime())
+	return expires, f.store.now().Before(expires)
+}
+
+// stat returns whether the file of id is a live record. A missing file is
+// not; nothing is opened.
+func (f *fileBackend) stat(id string) (time.Time, bool, error) {
+	fi, err := os.Lstat(f.path(id))
+	if errors.Is(err, fs.ErrNotExist) {
+		return time.Time{}, false, nil
+	}
+	if err != nil {
+		return time.Time{}, false, err
+	}
+	return f.record(f.path(id), fi)
+}
+
+func (f *fileBackend) Load(_ context.Context, id string) ([]byte, time.Time, error) {
+	if !validID(id) {
+		return nil, time.Time{}, ErrRecordNotFound
+	}
+	l, err := f.lock(id, false)
+	if err != nil {
+		return nil, time.Time{}, err
+	}
+	defer l.unlock()
+	file, fi, err := openEntry(f.path(id), os.O_RDONLY, 0)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, time.Time{}, ErrRecordNotFound
+	}
+	if err != nil {
+		return nil, time.Time{}, err
+	}
+	defer file.Close()
+	expires, live := f.expiry(fi)
+	if !live {
+		return nil, time.Time{}, ErrRecordNotFound
+	}
+	data := make([]byte, fi.Size())
+	if _, err := io.ReadFull(file, data); err != nil {
+		return nil, time.Time{}, fmt.Errorf("reading %s: %w", file.Name(), err)
+	}
+	return data, expires, nil
+}
+
+func (f *fileBackend) Create(_ context.Context, id string, data []byte, _ time.Duration) error {
+	return f.write(id, data, false)
+}
+
+func (f *fileBackend) Update(_ context.Context, id string, data []byte, _ time.Duration) error {
+	return f.write(id, data, true)
+}
+
+// write stores data as the file of id if it is a live record (update) or
+// is not (create), atomically: an update swaps the stripe's spare file in
+// (writeSpare); a creation, or an update where the file system cannot swap
+// files, renames a new temporary file over the session's file
+// (writeTemp). Either way no inode that a reader may have open is
+// rewritten while it reads: readers hold the lock shared.
+func (f *fileBackend) write(id string, data []byte, update bool) error {
+	if !validID(id) {
+		return fmt.Errorf("%w: %q", ErrInvalidOptions, id)
+	}
+	l, err := f.lock(id, true)
+	if err != nil {
+		return err
+	}
+	defer l.unlock()
+	_, live, err := f.stat(id)
+	switch {
+	case err != nil && (update || !errors.Is(err, ErrUnsafeFolder)):
+		// Create may replace an entry it refuses to read: the rename
+		// replaces the name, it does not follow or open what was there.
+		return err
+	case update && !live:
+		return ErrRecordNotFound
+	case !update && live:
+		return ErrRecordExists
+	}
+	if update && canExchange && !f.noExchange.Load() {
+		err := f.writeSpare(l.s.spare, id, data)
+		if err != errExchangeUnsupported {
+			return err
+		}
+		f.noExchange.Store(true)
+	}
+	return f.writeTemp(id, data)
+}
+
+func (f *fileBackend) Delete(_ context.Context, id string) error {
+	return f.locked(id, func(l held, live bool, err error) error {
+		if err != nil && !errors.Is(err, ErrUnsafeFolder) {
+			return err
+		}
+		// Whatever holds the name goes (unlinking follows and opens
+		// nothing), and with it what a save killed midway may have left of
+		// the values: its temporary file, or the stripe's spare file.
+		if err := errors.Join(removeEntry(f.path(id)), removeEntry(f.temp(id)), second(removeSpare(l.s.spare))); err != nil {
+			return err
+		}
+		if !live {
+			return ErrRecordNotFound
+		}
+		return nil
+	})
+}
+
+// Touch sets the modification time of the live file of id to the store's
+// clock: the file then expires Lifetime later (ttl is not used, as in
+// Update). It returns ErrRecordNotFound, and writes nothing, when there is
+// no live file.
+func (f *fileBackend) Touch(_ context.Context, id string, _ time.Duration) error {
+	return f.locked(id, func(_ held, live bool, err error) error {
+		switch {
+		case errors.Is(err, ErrUnsafeFolder):
+			return ErrRecordNotFound
+		case err != nil:
+			return err
+		case !live:
+			return ErrRecordNotFound
+		}
+		return setModTime(f.path(id), f.store.now())
+	})
+}
+
+// locked runs fn under the exclusive lock of id with whether the file of
+// id is a live record (see stat); an invalid id has no record.
+func (f *fileBackend) locked(id string, fn func(l held, live bool, err error) error) error {
+	if !validID(id) {
+		return ErrRecordNotFound
+	}
+	l, err := f.lock(id, true)
+	if err != nil {
+		return err
+	}
+	defer l.unlock()
+	_, live, err := f.stat(id)
+	return fn(l, live, err)
+}
