@@ -113,8 +113,9 @@ func (s *FilesystemStore) MaxLength(l int) {
 func (s *FilesystemStore) Lifetime() time.Duration { return s.files.lifetime() }
 
 // Cleanup removes the session files whose last Save is older than
-// Lifetime, and the temporary files left by processes that were killed
-// while saving. It returns how many files it removed and the errors it met
+// Lifetime, the temporary files left by processes that were killed while
+// saving, and the entries of the user index (see UserIndex) whose session
+// file has been gone for more than ten minutes. It returns how many files it removed and the errors it met
 // (entries it refuses to touch among them, see ErrUnsafeFolder), joined.
 // Other processes may keep serving meanwhile: each file is judged under its
 // session's lock.

@@ -54,6 +54,11 @@ func (f *fileBackend) cleanup() (int, error) {
 			errs = append(errs, err)
 		}
 	}
+	m, err := f.cleanUsers()
+	n += m
+	if err != nil {
+		errs = append(errs, err)
+	}
 	if len(errs) > 0 {
 		return n, fmt.Errorf("sessions: cleaning up %s: %w", f.dir, errors.Join(errs...))
 	}

@@ -340,6 +340,7 @@ func (h *holder) reset() {
 //	/release       lets /hold go on
 //	/logout        MaxAge -1 and save
 //	/renew         RenewID and save
+//	/revokeall?user=U  RevokeUser(U): answers how many sessions it ended
 func sessionHandler(store Store) fasthttp.RequestHandler {
 	h := &holder{}
 	pid := strconv.Itoa(os.Getpid())
@@ -363,6 +364,15 @@ func sessionHandler(store Store) fasthttp.RequestHandler {
 		switch path {
 		case "/login":
 			s.Values["user"] = string(ctx.QueryArgs().Peek("user"))
+			s.SetUser(string(ctx.QueryArgs().Peek("user")))
+		case "/revokeall":
+			n, err := s.Store().(*ServerStore).RevokeUser(ctx, string(ctx.QueryArgs().Peek("user")), nil)
+			if err != nil {
+				ctx.Error(err.Error(), fasthttp.StatusInternalServerError)
+				return
+			}
+			ctx.SetBodyString(strconv.Itoa(n))
+			return
 		case "/whoami":
 			ctx.SetBodyString(s.GetString("user"))
 			return
@@ -557,6 +567,48 @@ func TestFilesystemProcessesLogoutIsFinal(t *testing.T) {
 	}
 	other.wait()
 	wantFolder(t, dir, live...)
+}
+
+// TestFilesystemProcessesRevokeUser: the user index lives in the folder,
+// so a RevokeUser in one process ends the user's sessions made in another,
+// including one that a held request there loaded before.
+func TestFilesystemProcessesRevokeUser(t *testing.T) {
+	dir := t.TempDir()
+	here := serveSessions(t, processStore(dir))
+	other := startChild(t, "serve", dir, false)
+	there := other.expect("addr")
+	a, b, c := newBrowser(t, true), newBrowser(t, true), newBrowser(t, true)
+	a.get(here, "/login?user=alice")
+	b.get(there, "/login?user=alice")
+	c.get(here, "/login?user=carol")
+	held := make(chan string, 1)
+	go func() {
+		body, err := a.tryGet(here, "/hold")
+		if err != nil {
+			body = err.Error()
+		}
+		held <- body
+	}()
+	a.get(here, "/await")
+	if n := b.get(there, "/revokeall?user=alice"); n != "2" {
+		t.Errorf("RevokeUser in another process ended %s sessions, want 2", n)
+	}
+	a.get(here, "/release")
+	if got := <-held; got != "revoked" {
+		t.Errorf("a held request's save after RevokeUser: %q, want revoked", got)
+	}
+	for _, addr := range []string{here, there} {
+		if user := a.get(addr, "/whoami"); user != "" {
+			t.Errorf("alice's first session after RevokeUser: %q", user)
+		}
+		if user := b.get(addr, "/whoami"); user != "" {
+			t.Errorf("alice's second session after RevokeUser: %q", user)
+		}
+		if user := c.get(addr, "/whoami"); user != "carol" {
+			t.Errorf("carol's session after alice's RevokeUser: %q", user)
+		}
+	}
+	other.wait()
 }
 
 // payload is the value the crash tests save: one letter, 20 kB.

@@ -1,6 +1,7 @@
 package sessions
 
 import (
+	"context"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -66,4 +67,26 @@ func TestMemoryStoreCleanerStops(t *testing.T) {
 		stop()
 		stop()
 	})
+}
+
+// MemoryStore's Cleanup drops an entry of the user index whose record is
+// gone only once it is older than ten minutes (ServerStore adds it a moment
+// before it creates the record).
+func TestMemoryStoreUserIndexCleanup(t *testing.T) {
+	s, clock := newMemStore()
+	ctx := context.Background()
+	live := saveUser(t, s, "alice")
+	pending := newIDForTest(t)
+	if err := s.mem.AddUserID(ctx, "alice", pending); err != nil {
+		t.Fatal(err)
+	}
+	s.Cleanup()
+	if ids, _ := s.mem.UserIDs(ctx, "alice"); len(ids) != 2 {
+		t.Fatalf("Cleanup dropped a young entry: %v", ids)
+	}
+	clock.Advance(userIndexGrace + time.Second)
+	s.Cleanup()
+	if ids, _ := s.mem.UserIDs(ctx, "alice"); len(ids) != 1 || ids[0] != live {
+		t.Fatalf("after the grace, Cleanup left %v, want only %v", ids, live)
+	}
 }

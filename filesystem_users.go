@@ -1,0 +1,142 @@
+package sessions
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"syscall"
+)
+
+// The user index of FilesystemStore (see UserIndex): in the store's folder,
+// users/<hex SHA-256 of the user key>/<ID>, one empty file per session of
+// the user, whose modification time says when it was added. Each add or
+// remove is one create or unlink, atomic for every process sharing the
+// folder; no lock is needed. The folders are 0700 and the files 0600, made
+// in a folder that checkDir keeps private to the server's user.
+
+const usersFolder = "users"
+
+var _ UserIndex = (*fileBackend)(nil)
+
+// userDir is the folder of the entries of user.
+func (f *fileBackend) userDir(user string) string {
+	sum := sha256.Sum256([]byte(user))
+	return filepath.Join(f.dir, usersFolder, hex.EncodeToString(sum[:]))
+}
+
+func (f *fileBackend) AddUserID(_ context.Context, user, id string) error {
+	if err := f.checkDir(); err != nil {
+		return err
+	}
+	if !validID(id) {
+		return fmt.Errorf("%w: %q is not a session ID", ErrInvalidOptions, id)
+	}
+	dir := f.userDir(user)
+	for range 3 {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return fmt.Errorf("sessions: the user index: %w", err)
+		}
+		name := filepath.Join(dir, id)
+		file, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL|syscall.O_NOFOLLOW, 0o600)
+		switch {
+		case err == nil:
+			err = file.Close()
+		case errors.Is(err, fs.ErrExist):
+			err = nil // there already: it is added again now
+		case errors.Is(err, fs.ErrNotExist):
+			continue // the folder went with its last entry meanwhile
+		}
+		if err == nil {
+			now := f.store.now()
+			err = os.Chtimes(name, now, now)
+		}
+		if err != nil {
+			return fmt.Errorf("sessions: the user index: %w", err)
+		}
+		return nil
+	}
+	return fmt.Errorf("sessions: the user index: %s keeps disappearing", dir)
+}
+
+func (f *fileBackend) RemoveUserID(_ context.Context, user, id string) error {
+	if err := f.checkDir(); err != nil {
+		return err
+	}
+	if !validID(id) {
+		return nil
+	}
+	dir := f.userDir(user)
+	if err := os.Remove(filepath.Join(dir, id)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("sessions: the user index: %w", err)
+	}
+	_ = os.Remove(dir) // fails while other entries are there
+	return nil
+}
+
+func (f *fileBackend) UserIDs(_ context.Context, user string) ([]string, error) {
+	if err := f.checkDir(); err != nil {
+		return nil, err
+	}
+	entries, err := os.ReadDir(f.userDir(user))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("sessions: the user index: %w", err)
+	}
+	ids := make([]string, 0, len(entries))
+	for _, e := range entries {
+		if validID(e.Name()) && e.Type().IsRegular() {
+			ids = append(ids, e.Name())
+		}
+	}
+	return ids, nil
+}
+
+// cleanUsers removes the entries of the user index whose session file is
+// gone and that were added more than ten minutes ago (see UserIndex), and
+// the folders of users left with none. It returns how many it removed.
+func (f *fileBackend) cleanUsers() (int, error) {
+	root := filepath.Join(f.dir, usersFolder)
+	users, err := os.ReadDir(root)
+	if errors.Is(err, fs.ErrNotExist) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	now := f.store.now()
+	n := 0
+	var errs []error
+	for _, u := range users {
+		if !u.IsDir() {
+			continue
+		}
+		dir := filepath.Join(root, u.Name())
+		entries, err := os.ReadDir(dir)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		for _, e := range entries {
+			id := e.Name()
+			info, err := e.Info()
+			if err != nil || !validID(id) || now.Sub(info.ModTime()) <= userIndexGrace {
+				continue
+			}
+			if _, err := os.Lstat(f.path(id)); !errors.Is(err, fs.ErrNotExist) {
+				continue // the session is there (or cannot be told): keep it
+			}
+			if err := os.Remove(filepath.Join(dir, id)); err == nil {
+				n++
+			}
+		}
+		_ = os.Remove(dir) // fails while entries are left
+	}
+	return n, errors.Join(errs...)
+}
