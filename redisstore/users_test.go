@@ -50,9 +50,7 @@ func TestUserIndex(t *testing.T) {
 		testUserIndex(t, clientOf(t, redistest.Start(t)))
 	})
 	t.Run("cluster", func(t *testing.T) {
-		client := redis.NewClusterClient(&redis.ClusterOptions{Addrs: redistest.StartCluster(t), ContextTimeoutEnabled: true})
-		t.Cleanup(func() { client.Close() })
-		testUserIndex(t, client)
+		testUserIndex(t, clusterClientOf(t, redistest.StartCluster(t)))
 	})
 }
 
@@ -312,8 +310,7 @@ func TestUserIndexOutage(t *testing.T) {
 func TestUserIndexFailover(t *testing.T) {
 	t.Parallel()
 	cluster := redistest.NewCluster(t, 1)
-	client := redis.NewClusterClient(&redis.ClusterOptions{Addrs: cluster.Addrs(), ContextTimeoutEnabled: true})
-	t.Cleanup(func() { client.Close() })
+	client := clusterClientOf(t, cluster.Addrs())
 	ctx := context.Background()
 	primary := cluster.Nodes[0]
 	replica := cluster.ReplicaOf(primary)
@@ -325,7 +322,7 @@ func TestUserIndexFailover(t *testing.T) {
 		}
 		return m.Options().Addr
 	}
-	// Two users whose sets live on primary, and IDs whose records do not.
+	// Three users whose sets live on primary, and IDs whose records do not.
 	var users, ids []string
 	for i := 0; len(users) < 3; i++ {
 		if u := "user" + string(rune('a'+i%26)) + strings.Repeat("x", i/26); masterOf(userKey("f:", u)) == primary.Addr() {
