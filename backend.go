@@ -111,7 +111,10 @@ type UserIndex interface {
 	RemoveUserID(ctx context.Context, user, id string) error
 
 	// UserIDs returns the IDs in the set of user, in any order; none (and a
-	// nil error) for a user with no set.
+	// nil error) for a user with no set. It returns every ID present when
+	// it was called, even one it drops at that moment (its record gone):
+	// a renewal may be between creating the new ID's record and deleting
+	// the old one, and RevokeUser follows the old ID's forwarding marker.
 	UserIDs(ctx context.Context, user string) ([]string, error)
 }
 

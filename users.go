@@ -63,7 +63,8 @@ func (s *ServerStore) UserSessions(ctx context.Context, user string) ([]SessionI
 // that loaded it earlier fails to save it (ErrSessionRevoked). A handle
 // that names no live session of user (another user's, a made-up one, one
 // already ended) ends nothing and returns an error wrapping
-// ErrRecordNotFound. It needs a Backend that implements UserIndex.
+// ErrRecordNotFound; a backend that fails returns its error, never that
+// one. It needs a Backend that implements UserIndex.
 func (s *ServerStore) Revoke(ctx context.Context, user, handle string) error {
 	ui, err := s.userIndex()
 	if err != nil {
@@ -77,8 +78,12 @@ func (s *ServerStore) Revoke(ctx context.Context, user, handle string) error {
 		if handleOf(id) != handle {
 			continue
 		}
-		if _, err := s.loadUserRecord(ctx, user, id); err != nil {
+		_, err := s.loadUserRecord(ctx, user, id)
+		if errors.Is(err, ErrRecordNotFound) || errors.Is(err, errOtherUser) {
 			break
+		}
+		if err != nil {
+			return withContext("revoking a session", err)
 		}
 		deleted, err := s.destroy(ctx, id, "")
 		s.unindex(ctx, user, deleted)

@@ -11,14 +11,17 @@ import (
 	"github.com/valyala/fasthttp"
 )
 
-// backend is the sessions.Backend (and sessions.Toucher) of Store: one
-// statement per method (see Store). It reads Table, Timeout and Now from
-// its store.
+// backend is the sessions.Backend, sessions.Toucher and
+// sessions.UserIndex (see users.go) of Store: one statement per method
+// (see Store). It reads Table, Timeout and Now from its store.
 type backend struct {
 	store *Store
 }
 
-var _ sessions.Toucher = (*backend)(nil)
+var (
+	_ sessions.Toucher   = (*backend)(nil)
+	_ sessions.UserIndex = (*backend)(nil)
+)
 
 // context returns the context of one statement: ctx detached from
 // fasthttp's shutdown-only cancellation, bounded by Timeout.

@@ -52,8 +52,7 @@ const (
 // implements it; so does *pgx.Conn, which is not safe for concurrent use
 // and so fits only a program that serves one request at a time. Do not
 // pass a pgx.Tx: the store relies on each statement committing on its own.
-// The store does not call Query yet; it is part of DB so that listing the
-// sessions of a user, planned for a later version, needs no new method.
+// Query serves the user index (UserIDs) and the cleanup of that index.
 type DB interface {
 	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
 	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
@@ -106,6 +105,28 @@ type DB interface {
 // synchronous_commit off, a crash of the server may lose the last
 // commits, a logout's DELETE among them; a failover to an asynchronous
 // replica may too.
+//
+// # Log out everywhere
+//
+// The backend implements sessions.UserIndex, so the ServerStore's
+// UserSessions, Revoke and RevokeUser work. The index is a second table,
+// Table's name + "_users" (see Schema), one row per entry: user_key, the
+// hex SHA-256 of the user key (any bytes fit; compute it in SQL with
+// encode(sha256(convert_to('42', 'UTF8')), 'hex')), the session's ID, and
+// when the entry was added on the application's clock. It cannot be a
+// column of the sessions table: ServerStore adds the entry before it
+// creates the row, so that a live row bound to a user is always in the
+// index. One statement each:
+//
+//	AddUserID     INSERT ... ON CONFLICT (user_key, id) DO UPDATE SET added
+//	RemoveUserID  DELETE ... WHERE user_key = $1 AND id = $2
+//	UserIDs       SELECT id ... WHERE user_key = $1   (the primary key)
+//
+// Entries of sessions that expired, or that a crash left behind, stay
+// until Cleanup deletes them, once their row is gone or expired and ten
+// minutes after they were added, never sooner (the row may be about to
+// be created). Listing a user's sessions costs the SELECT, then one Load
+// per entry.
 //
 // # Timeouts and failures
 //
@@ -177,15 +198,24 @@ func (s *Store) MaxAge(age int) { s.ServerStore.MaxAge(age) }
 func (s *Store) DB() DB { return s.db }
 
 // Schema returns the SQL that CreateTable runs for the store's Table: the
-// table and the index on expires that keeps Cleanup cheap, both IF NOT
-// EXISTS. Run it in your migrations instead of calling CreateTable when
-// the application's database user may not create tables.
+// table of records and its index on expires, then the table of the user
+// index, Table's name + "_users" in the same schema, and its index on
+// added (both indexes keep Cleanup cheap), all IF NOT EXISTS. Run it in
+// your migrations instead of calling CreateTable when the application's
+// database user may not create tables.
 func (s *Store) Schema() string { return s.sql().schema }
 
-// CreateTable creates Table and its index on expires when they do not
-// exist yet, and returns nil when they do. It is safe to call from several
-// instances at once. It runs under ctx alone, without Timeout.
+// CreateTable creates the tables and indexes of Schema that do not exist
+// yet, and returns nil when they all do. It is safe to call from several
+// instances at once. It runs under ctx alone, without Timeout. It refuses
+// a Table whose last part is longer than 57 bytes: the name of the table
+// of the user index would pass PostgreSQL's limit of 63.
 func (s *Store) CreateTable(ctx context.Context) error {
+	ident := s.sql().ident // Table, or the default when it is empty
+	if name := ident[len(ident)-1]; len(name) > maxTableName {
+		return fmt.Errorf("sessions: postgres CREATE TABLE %s: a name of %d bytes; at most %d, so that %q fits PostgreSQL's 63-byte names",
+			s.sql().table, len(name), maxTableName, name+usersSuffix)
+	}
 	schema := s.Schema()
 	var err error
 	for range 3 {
@@ -222,8 +252,12 @@ func concurrentCreate(err error) bool {
 // of at most CleanupBatch rows each, and returns how many it deleted. Rows
 // that another Cleanup (of this or another instance) is deleting at the
 // same time are skipped (FOR UPDATE SKIP LOCKED), so instances running it
-// at once neither wait for each other nor fail. Each statement runs under
-// Timeout; ctx cancels the whole.
+// at once neither wait for each other nor fail. Then it deletes, the same
+// way and in batches of the same size, the entries of the user index
+// added more than ten minutes before it started whose session row is gone
+// or expired (they are not counted in the result; see "Log out
+// everywhere" in Store). Each statement runs under Timeout; ctx cancels
+// the whole.
 func (s *Store) Cleanup(ctx context.Context) (int64, error) {
 	batch := s.CleanupBatch
 	if batch <= 0 {
@@ -241,9 +275,11 @@ func (s *Store) Cleanup(ctx context.Context) (int64, error) {
 		}
 		total += tag.RowsAffected()
 		if tag.RowsAffected() < int64(batch) {
-			return total, nil
+			break
 		}
 	}
+	_, err := s.cleanupUsers(ctx, now, batch)
+	return total, err
 }
 
 // StartCleanup runs Cleanup every interval (a minute when interval is zero

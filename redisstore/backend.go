@@ -11,15 +11,18 @@ import (
 	"github.com/valyala/fasthttp"
 )
 
-// backend is the sessions.Backend of Store, and a sessions.Toucher: one
-// single-key Redis command per method (see Store), followed by WAIT when
-// the store waits for replicas (see durable.go). It reads its settings
-// from its store.
+// backend is the sessions.Backend of Store, a sessions.Toucher and a
+// sessions.UserIndex (see users.go): one single-key Redis command per
+// method (see Store), followed by WAIT when the store waits for replicas
+// (see durable.go). It reads its settings from its store.
 type backend struct {
 	store *Store
 }
 
-var _ sessions.Toucher = (*backend)(nil)
+var (
+	_ sessions.Toucher   = (*backend)(nil)
+	_ sessions.UserIndex = (*backend)(nil)
+)
 
 // context returns the context of one Redis call: ctx detached from
 // fasthttp's shutdown-only cancellation, bounded by Timeout plus extra
@@ -93,11 +96,15 @@ func (b *backend) Load(ctx context.Context, id string) ([]byte, time.Time, error
 	}
 	// The TTL runs on the Redis server's clock; the expiry is reported on
 	// the store's, which is what ServerStore compares it with.
-	now := time.Now
-	if b.store.Now != nil {
-		now = b.store.Now
+	return data, b.now().Add(left), nil
+}
+
+// now is the store's clock: the ServerStore's Now, or time.Now.
+func (b *backend) now() time.Time {
+	if now := b.store.Now; now != nil {
+		return now()
 	}
-	return data, now().Add(left), nil
+	return time.Now()
 }
 
 func (b *backend) Create(ctx context.Context, id string, data []byte, ttl time.Duration) error {
@@ -143,7 +150,7 @@ func (b *backend) Delete(ctx context.Context, id string) error {
 	return deleteResult(n, b.noteFailure(err))
 }
 
-// deleteResult maps the outcome of DEL (or of deleteScript) to Delete's.
+// deleteResult maps the outcome of DEL to Delete's.
 func deleteResult(n int64, err error) error {
 	if err != nil {
 		return fmt.Errorf("sessions: redis DEL: %w", err)

@@ -84,12 +84,14 @@ func errWaitClient(c redis.UniversalClient) error {
 	return fmt.Errorf("sessions: redis: WaitReplicas needs a *redis.Client, *redis.ClusterClient or *redis.Ring, not %T", c)
 }
 
-// durably sends the write args on key, then WAIT WaitReplicas, in one
-// pipeline over one connection to the master that holds key, and returns
-// the write's command, holding its reply or its error, and an error that
-// is nil when enough replicas confirmed the write within the wait timeout
-// and wraps ErrNotReplicated otherwise (it means nothing when the write
-// itself failed). what names the write in error messages.
+// durably sends the commands that queue adds (a write on key, then
+// perhaps reads of the same key), then WAIT WaitReplicas, in one pipeline
+// over one connection to the master that holds key. It returns sendErr
+// when that master could not be found (nothing was sent); otherwise each
+// command holds its own reply or error, and waitErr is nil when enough
+// replicas confirmed the write within the wait timeout and wraps
+// ErrNotReplicated otherwise (it means nothing when the write itself
+// failed). what names the write in error messages.
 //
 // WAIT counts the replicas that have reached the master's replication
 // offset as it was right after the last command of the connection that
@@ -98,19 +100,20 @@ func errWaitClient(c redis.UniversalClient) error {
 // (redis/redis#6393 says so; TestDurableDeleteCoversEarlierDeletes checks
 // it): so a DEL that finds nothing, because another request's logout
 // removed the key first or because go-redis retried a DEL whose reply was
-// lost, still waits for that earlier deletion to reach the replicas.
-func (b *backend) durably(ctx context.Context, what, key string, args ...any) (*redis.Cmd, error) {
+// lost, still waits for that earlier deletion to reach the replicas, and
+// reads queued after the write do not hide it.
+func (b *backend) durably(ctx context.Context, what, key string, queue func(context.Context, redis.Pipeliner)) (sendErr, waitErr error) {
 	want, timeout := b.store.WaitReplicas, b.waitTimeout()
 	ctx, cancel := b.context(ctx, timeout)
 	defer cancel()
-	write := redis.NewCmd(ctx, args...)
 	node, err := b.master(ctx, key)
 	if b.noteFailure(err) != nil {
-		write.SetErr(err)
-		return write, nil
+		return err, nil
 	}
 	pipe := node.Pipeline()
-	_ = pipe.Process(ctx, write)
+	queue(ctx, pipe)
+	// Not pipe.Wait: it would stretch the read timeout to the wait's,
+	// which CheckClient asks to keep below ReadTimeout instead.
 	wait := redis.NewIntCmd(ctx, "wait", want, timeout.Milliseconds())
 	_ = pipe.Process(ctx, wait)
 	_, err = pipe.Exec(ctx)
@@ -118,18 +121,24 @@ func (b *backend) durably(ctx context.Context, what, key string, args ...any) (*
 	prefix := "sessions: redis " + what + ": " + strings.TrimPrefix(ErrNotReplicated.Error(), "sessions: ")
 	acked, err := wait.Result()
 	if err != nil {
-		return write, &notReplicated{text: prefix + ": WAIT: " + err.Error(), cause: err}
+		return nil, &notReplicated{text: prefix + ": WAIT: " + err.Error(), cause: err}
 	}
 	if acked < int64(want) {
-		return write, &notReplicated{text: fmt.Sprintf("%s: WAIT counted %d of %d replicas within %v", prefix, acked, want, timeout)}
+		return nil, &notReplicated{text: fmt.Sprintf("%s: WAIT counted %d of %d replicas within %v", prefix, acked, want, timeout)}
 	}
-	return write, nil
+	return nil, nil
 }
 
 // createDurably is Create with a WAIT after the SET NX.
 func (b *backend) createDurably(ctx context.Context, id string, data []byte, ttl time.Duration) error {
 	key := b.key(id)
-	set, waitErr := b.durably(ctx, "SET NX", key, "set", key, data, "px", ms(ttl), "nx")
+	var set *redis.Cmd
+	sendErr, waitErr := b.durably(ctx, "SET NX", key, func(ctx context.Context, p redis.Pipeliner) {
+		set = p.Do(ctx, "set", key, data, "px", ms(ttl), "nx")
+	})
+	if sendErr != nil {
+		return createResult(sendErr)
+	}
 	if err := createResult(set.Err()); err != nil {
 		return err
 	}
@@ -139,8 +148,14 @@ func (b *backend) createDurably(ctx context.Context, id string, data []byte, ttl
 // deleteDurably is Delete with a WAIT after the DEL.
 func (b *backend) deleteDurably(ctx context.Context, id string) error {
 	key := b.key(id)
-	del, waitErr := b.durably(ctx, "DEL", key, "del", key)
-	n, err := del.Int64()
+	var del *redis.IntCmd
+	sendErr, waitErr := b.durably(ctx, "DEL", key, func(ctx context.Context, p redis.Pipeliner) {
+		del = p.Del(ctx, key)
+	})
+	if sendErr != nil {
+		return deleteResult(0, sendErr)
+	}
+	n, err := del.Result()
 	if err != nil {
 		return deleteResult(0, err)
 	}

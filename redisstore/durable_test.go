@@ -182,8 +182,7 @@ func TestDurableDeleteCoversEarlierDeletes(t *testing.T) {
 func TestDurableCluster(t *testing.T) {
 	t.Parallel()
 	cluster := redistest.NewCluster(t, 1)
-	client := redis.NewClusterClient(&redis.ClusterOptions{Addrs: cluster.Addrs(), ContextTimeoutEnabled: true})
-	t.Cleanup(func() { client.Close() })
+	client := clusterClientOf(t, cluster.Addrs())
 	store := redisstore.New(client, keys...)
 	store.KeyPrefix = "c:"
 	store.WaitReplicas = 1

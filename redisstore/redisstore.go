@@ -76,7 +76,8 @@ var ErrContextTimeoutDisabled = errors.New("sessions: the Redis client ignores c
 //
 // The Backend methods are one Redis command each (two, pipelined, for
 // Load), each touching one key, so they work unchanged on Redis Cluster;
-// the backend also implements sessions.Toucher:
+// the backend also implements sessions.Toucher, and sessions.UserIndex
+// (see "Log out everywhere" below):
 //
 //	Load    GET key + PTTL key, in one pipeline (a missing key: ErrRecordNotFound)
 //	Create  SET key data PX ttl NX              (nil reply: ErrRecordExists)
@@ -141,6 +142,33 @@ var ErrContextTimeoutDisabled = errors.New("sessions: the Redis client ignores c
 // down makes every logout fail; WaitReplicas below the number of replicas
 // keeps logouts working through a failover. See the README.
 //
+// # Log out everywhere
+//
+// The user index that ServerStore's UserSessions, Revoke and RevokeUser
+// read is one sorted set per user key, under KeyPrefix + "user:" + the
+// lowercase hex SHA-256 of the user key: its members are the session IDs,
+// its scores the time (milliseconds of the store's clock, Now) each entry
+// was added or last found to name a live record. AddUserID is ZADD (with
+// ZCARD and ZRANGEBYSCORE in the same round trip), RemoveUserID ZREM,
+// UserIDs ZRANGE; each touches that one key. The set has no TTL, so that a
+// session refreshed for months keeps its entry. Entries whose record is
+// gone are pruned by AddUserID (when the set holds more than 32) and by
+// UserIDs: EXISTS on their records, pipelined, then a one-key script that
+// removes them only if they are still more than ten minutes old, and
+// marks the others as found live. What stays for a user who never comes
+// back is their set as it was then: a few IDs.
+//
+// Nothing is atomic across the set and the records (they live in other
+// slots on Cluster): ServerStore adds an entry before it creates its
+// record and removes it after it deleted the record, and pruning waits ten
+// minutes, so a live record bound to a user is always in the user's set.
+// On one master, replication keeps that order through a failover. On
+// Cluster and Ring the set's master is usually another than the record's,
+// so with WaitReplicas set AddUserID waits for replicas like Create, and
+// fails with ErrNotReplicated (failing the login) when they do not
+// confirm; without it, a failover may lose an entry whose record lives on,
+// and RevokeUser would miss that session.
+//
 // # Timeouts
 //
 // Every Redis call runs under context.WithTimeout(ctx, Timeout), or
@@ -183,7 +211,7 @@ type Store struct {
 	// until at least that many replicas of its master have it (WAIT), and
 	// fail with an error wrapping ErrNotReplicated when they do not
 	// confirm within WaitTimeout; on Cluster and Ring the creations of
-	// records wait too. Zero (the default) does not wait: a failover may
+	// records, and the additions to a user's index, wait too. Zero (the default) does not wait: a failover may
 	// then undo a logout. See "Durable logouts" above. It needs a
 	// *redis.Client (standalone or Sentinel), *redis.ClusterClient or
 	// *redis.Ring; keep it below the number of replicas, or the loss of

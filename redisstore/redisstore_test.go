@@ -54,8 +54,7 @@ func TestConformance(t *testing.T) {
 
 func TestConformanceCluster(t *testing.T) {
 	addrs := redistest.StartCluster(t)
-	client := redis.NewClusterClient(&redis.ClusterOptions{Addrs: addrs, ContextTimeoutEnabled: true})
-	t.Cleanup(func() { client.Close() })
+	client := clusterClientOf(t, addrs)
 	conformance(t, client, nil)
 	// The records really are spread over the three primaries.
 	var withKeys atomic.Int64

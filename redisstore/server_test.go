@@ -21,3 +21,11 @@ func clientOf(t testing.TB, srv *redistest.Server) *redis.Client {
 	t.Cleanup(func() { c.Close() })
 	return c
 }
+
+// clusterClientOf returns a go-redis client of the cluster at addrs,
+// closed when the test ends.
+func clusterClientOf(t testing.TB, addrs []string) *redis.ClusterClient {
+	c := redis.NewClusterClient(&redis.ClusterOptions{Addrs: addrs, ContextTimeoutEnabled: true})
+	t.Cleanup(func() { c.Close() })
+	return c
+}
