@@ -1,6 +1,9 @@
 package sessions
 
-import "errors"
+import (
+	"errors"
+	"strings"
+)
 
 // Sentinel errors. Every error returned by this package starts with
 // "sessions: " and wraps one of these (and, where there is one, the
@@ -52,3 +55,26 @@ var (
 // errExchangeUnsupported reports a file system that cannot swap two files
 // atomically.
 var errExchangeUnsupported = errors.New("sessions: atomic exchange not supported")
+
+// chainError is an error whose text is built once, so that "sessions: "
+// appears once in it, and which unwraps to several errors.
+type chainError struct {
+	msg  string
+	errs []error
+}
+
+func (e *chainError) Error() string   { return e.msg }
+func (e *chainError) Unwrap() []error { return e.errs }
+
+// wrapError returns err if it starts with "sessions: " and wraps sentinel,
+// else an error reading "<sentinel>: <err without its "sessions: ">" that
+// wraps both.
+func wrapError(sentinel, err error) error {
+	msg := err.Error()
+	if rest, ok := strings.CutPrefix(msg, "sessions: "); ok && errors.Is(err, sentinel) {
+		return err
+	} else if ok {
+		msg = rest
+	}
+	return &chainError{sentinel.Error() + ": " + msg, []error{sentinel, err}}
+}
