@@ -196,7 +196,7 @@ func (c *Codec) appendEncode(dst []byte, name string, value any) ([]byte, error)
 	if buf.B, err = c.serialize(buf.B[:0], value); err != nil {
 		return dst, err
 	}
-	return c.sealPlain(dst, name, buf.B)
+	return c.seal(buf, dst, name, buf.B)
 }
 
 // decodeBytes is Decode for a value in a byte slice (only read, not kept).
@@ -248,19 +248,24 @@ func (c *Codec) deserialize(plain []byte, dst any) error {
 // it for the cookie called name, and appends the encoded value to dst; on
 // error it returns dst.
 func (c *Codec) sealPlain(dst []byte, name string, plain []byte) ([]byte, error) {
+	buf := getBuffer()
+	defer putBuffer(buf)
+	return c.seal(buf, dst, name, plain)
+}
+
+// seal is sealPlain working in buf after what it holds (plain may be there).
+func (c *Codec) seal(buf *buffer, dst []byte, name string, plain []byte) ([]byte, error) {
 	if err := c.check(); err != nil {
 		return dst, err
 	}
-	buf := getBuffer()
-	defer putBuffer(buf)
-	b, raw := buf.B[:0], plain
-	if c.block != nil { // the IV, then the ciphertext, in our own buffer
+	b, raw := buf.B, plain
+	if at := len(b); c.block != nil { // the IV, then the ciphertext
 		b = append(b, make([]byte, aes.BlockSize+len(plain))...)
-		if _, err := rand.Read(b[:aes.BlockSize]); err != nil {
+		if _, err := rand.Read(b[at : at+aes.BlockSize]); err != nil {
 			return dst, fmt.Errorf("%w: generating IV: %w", ErrSerialize, err)
 		}
-		cipher.NewCTR(c.block, b[:aes.BlockSize]).XORKeyStream(b[aes.BlockSize:], plain)
-		raw = b
+		cipher.NewCTR(c.block, b[at:at+aes.BlockSize]).XORKeyStream(b[at+aes.BlockSize:], plain)
+		raw = b[at:]
 	}
 	// "name|date|base64(value)", signed, then "|mac".
 	start := len(b)
