@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"cmp"
 	"encoding/binary"
-	"encoding/gob"
 	"fmt"
 	"math"
 	"reflect"
@@ -95,26 +94,6 @@ func nilPointer(dst any) error {
 
 func wrongType(v, dst any) error {
 	return fmt.Errorf("%w: cannot store a value of type %T in a destination of type %T", ErrDecode, v, dst)
-}
-
-// decodeGob decodes gob data: a value written by appendGob (at >= 0, its
-// offset in the input) into a new any, or else a plain gob stream into dst.
-func decodeGob(b []byte, dst any, at int) (v any, err error) {
-	where := ""
-	if at >= 0 {
-		where, dst = fmt.Sprintf(" gob value at offset %d:", at), &v
-	}
-	defer func() {
-		// A GobDecode or UnmarshalBinary method of a registered type may
-		// panic on bytes it did not write: never let that crash a request.
-		if r := recover(); r != nil {
-			v, err = nil, fmt.Errorf("%w:%s panic in gob: %v", ErrDecode, where, r)
-		}
-	}()
-	if err := gob.NewDecoder(bytes.NewReader(b)).Decode(dst); err != nil {
-		return nil, fmt.Errorf("%w:%s %w", ErrDecode, where, err)
-	}
-	return v, nil
 }
 
 // decoder reads one compact-format value. Every length and count is checked
@@ -365,40 +344,4 @@ func (d *decoder) container(tag byte, depth int) any {
 		}
 	}
 	return m
-}
-
-// key reads a key of a map[any]any. A string key comes from the table of
-// interned keys when it is there.
-func (d *decoder) key(depth int) any {
-	if d.pos >= len(d.src) || d.src[d.pos] != TagString {
-		return d.value(depth + 1)
-	}
-	d.pos++
-	b := d.bytes()
-	if d.err != nil {
-		return nil
-	}
-	if t := keys.table.Load(); t != nil {
-		if k, ok := (*t)[string(b)]; ok { // this lookup does not allocate
-			return k
-		}
-	}
-	if k, ok := intern(b); ok {
-		return k
-	}
-	return unsafe.String(unsafe.SliceData(b), len(b)) // too long, or the table is full
-}
-
-// hashable reports whether k can be a map key without panicking.
-func hashable(k any) bool {
-	switch k.(type) {
-	case nil, bool, int, int8, int16, int32, int64, uint, uint8, uint16, uint32, uint64,
-		float32, float64, string, time.Time:
-		return true
-	case []byte, []any, []string, map[string]any, map[any]any:
-		return false
-	}
-	// A gob-decoded value: Comparable looks at the dynamic values inside
-	// interfaces too, which is what hashing panics on.
-	return reflect.ValueOf(k).Comparable()
 }

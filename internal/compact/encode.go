@@ -3,7 +3,6 @@ package compact
 import (
 	"bytes"
 	"encoding/binary"
-	"encoding/gob"
 	"fmt"
 	"math"
 	"slices"
@@ -156,31 +155,4 @@ func appendEntries[K comparable](dst []byte, m map[K]any, depth int, appendKey f
 		}
 	}
 	return append(dst[:keys], dst[out:]...), nil
-}
-
-// appendGob appends v with encoding/gob: as an interface value behind
-// TagGob and its length (asValue), which needs v's type to be registered
-// with gob.Register, or else as a plain gob stream of v, as
-// securecookie.GobEncoder writes it.
-func appendGob(dst []byte, v any, asValue bool) (out []byte, err error) {
-	defer func() {
-		// A GobEncode or MarshalBinary method of the user's type may panic;
-		// report it as an error rather than crashing the request.
-		if r := recover(); r != nil {
-			out, err = dst, fmt.Errorf("%w: value of type %T: panic in gob: %v", ErrEncode, v, r)
-		}
-	}()
-	if !asValue {
-		buf := bytes.NewBuffer(dst)
-		if err := gob.NewEncoder(buf).Encode(v); err != nil {
-			return dst, fmt.Errorf("%w: value of type %T: %w", ErrEncode, v, err)
-		}
-		return buf.Bytes(), nil
-	}
-	var buf bytes.Buffer
-	if err := gob.NewEncoder(&buf).Encode(&v); err != nil {
-		return dst, fmt.Errorf("%w: value of type %T: %w", ErrEncode, v, err)
-	}
-	dst = binary.AppendUvarint(append(dst, TagGob), uint64(buf.Len()))
-	return append(dst, buf.Bytes()...), nil
 }

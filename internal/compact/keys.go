@@ -2,8 +2,11 @@ package compact
 
 import (
 	"maps"
+	"reflect"
 	"sync"
 	"sync/atomic"
+	"time"
+	"unsafe"
 )
 
 // keys interns the string keys of decoded session maps, boxed in
@@ -42,4 +45,40 @@ func intern(b []byte) (any, bool) {
 	t[s] = s
 	keys.table.Store(&t)
 	return t[s], true
+}
+
+// key reads a key of a map[any]any. A string key comes from the table of
+// interned keys when it is there.
+func (d *decoder) key(depth int) any {
+	if d.pos >= len(d.src) || d.src[d.pos] != TagString {
+		return d.value(depth + 1)
+	}
+	d.pos++
+	b := d.bytes()
+	if d.err != nil {
+		return nil
+	}
+	if t := keys.table.Load(); t != nil {
+		if k, ok := (*t)[string(b)]; ok { // this lookup does not allocate
+			return k
+		}
+	}
+	if k, ok := intern(b); ok {
+		return k
+	}
+	return unsafe.String(unsafe.SliceData(b), len(b)) // too long, or the table is full
+}
+
+// hashable reports whether k can be a map key without panicking.
+func hashable(k any) bool {
+	switch k.(type) {
+	case nil, bool, int, int8, int16, int32, int64, uint, uint8, uint16, uint32, uint64,
+		float32, float64, string, time.Time:
+		return true
+	case []byte, []any, []string, map[string]any, map[any]any:
+		return false
+	}
+	// A gob-decoded value: Comparable looks at the dynamic values inside
+	// interfaces too, which is what hashing panics on.
+	return reflect.ValueOf(k).Comparable()
 }
