@@ -135,6 +135,8 @@ func TestCheckCodecs(t *testing.T) {
 		{"securecookie with a bad block key", []securecookie.Codec{securecookie.New(codecHashKey, []byte("bad"))}, "codec 0 (*securecookie.SecureCookie)"},
 		{"wrapper with a bad key", []securecookie.Codec{wrapperCodec{NewCodec(nil, nil)}}, "codec 0 (sessions.wrapperCodec): the hash key is empty"},
 		{"foreign format", []securecookie.Codec{good, foreignCodec{}}, "codec 1 (sessions.foreignCodec) does not write securecookie's format"},
+		{"wrapper that cannot encode session values", []securecookie.Codec{wrapperCodec{NewCodec(codecHashKey, nil).SetSerializer(securecookie.NopEncoder{})}},
+			"codec 0 (sessions.wrapperCodec): cannot serialize values"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			err := checkCodecs(tc.codecs)

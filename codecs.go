@@ -103,14 +103,13 @@ func checkCodecs(codecs []securecookie.Codec) error {
 			if s, err = c.Encode("probe", map[any]any{}); err == nil && signedTimestamp([]byte(s)) == 0 {
 				return undatedCodecError(i, c)
 			} else if err == nil {
-				err = c.Decode("probe", s, new(map[any]any))
-				if errors.Is(classifyError(cmp.Or(err, errMalformed), false), ErrCookieExpired) {
+				if err = c.Decode("probe", s, new(map[any]any)); err != nil && errors.Is(classifyError(err, false), ErrCookieExpired) {
 					err = nil // a negative MaxAge, but the codec reads its dates
 				}
 			}
 		}
 		if err != nil {
-			msg := strings.TrimPrefix(strings.TrimPrefix(err.Error(), ErrInvalidKey.Error()), ": ")
+			msg := strings.TrimPrefix(strings.TrimPrefix(err.Error(), ErrInvalidKey.Error()+": "), "sessions: ")
 			return &chainError{fmt.Sprintf("%v: codec %d (%T): %s", ErrInvalidKey, i, codec, msg), []error{ErrInvalidKey, err}}
 		}
 	}
