@@ -18,8 +18,10 @@ var (
 	// other than "/".
 	ErrInvalidOptions = errors.New("sessions: invalid cookie options")
 
-	// ErrInvalidKey reports a codec configured without a hash key or with a
-	// block key that is not 16, 24 or 32 bytes long.
+	// ErrInvalidKey reports a misconfigured codec: a hash key empty or
+	// shorter than 16 bytes, a block key that is not nil or 16, 24 or 32
+	// bytes long, no codec at all, or a codec whose values are not in
+	// securecookie's format.
 	ErrInvalidKey = errors.New("sessions: invalid key")
 
 	// ErrCookieInvalid reports a cookie value that was rejected: malformed,
