@@ -325,7 +325,9 @@ func (d *decoder) container(tag byte, depth int) any {
 		k := d.key(depth)
 		if d.err == nil && !hashable(k) {
 			d.fail("map key of type %T at offset %d is not comparable", k, at)
-			break
+		}
+		if d.err != nil {
+			break // k may be a value that cannot be a key
 		}
 		if depth == 0 {
 			d.lenient, d.soft = true, nil
