@@ -37,7 +37,8 @@ import (
 // one input share a single copy of it, so a string kept from a session
 // keeps that copy alive.
 //
-// CompactSerializer holds no state and is safe for concurrent use by
+// CompactSerializer holds no state of its own (the table of interned map
+// keys it shares is synchronized) and is safe for concurrent use by
 // multiple goroutines.
 type CompactSerializer struct{}
 
