@@ -26,6 +26,13 @@ func codecSignInner(hashKey []byte, name string, inner []byte) []byte {
 	return base64.URLEncoding.AppendEncode(nil, m.Sum(b))
 }
 
+// securecookie's error texts; "expired timestamp" is unexported and "the
+// value is too long" is a plain string error.
+const (
+	scExpired = "securecookie: expired timestamp"
+	scTooLong = "securecookie: the value is too long"
+)
+
 func checkCodecDecodeError(t *testing.T, what string, ts int64, err error) {
 	t.Helper()
 	if err == nil {
@@ -84,14 +91,14 @@ func FuzzCodecDecode(f *testing.F) {
 	var seeds [][]byte
 	for _, c := range []*Codec{plain, enc} {
 		for _, p := range []string{"", "v", "hello, world", strings.Repeat("abc", 60)} {
-			b, _ := c.AppendEncode(nil, "n", []byte(p))
+			b, _ := c.appendEncode(nil, "n", []byte(p))
 			seeds = append(seeds, b, b[:len(b)/2], b[:len(b)-1], b[:len(b)-4])
 			flipped := bytes.Clone(b)
 			flipped[len(flipped)/3] ^= 0x20
 			seeds = append(seeds, flipped)
 		}
 	}
-	if b, err := compact.AppendEncode(nil, "n", map[interface{}]interface{}{"user_id": "12345", "visits": 42}); err == nil {
+	if b, err := compact.appendEncode(nil, "n", map[any]any{"user_id": "12345", "visits": 42}); err == nil {
 		seeds = append(seeds, b)
 	}
 	for _, c := range []*securecookie.SecureCookie{refPlain, refEnc} {
@@ -116,11 +123,11 @@ func FuzzCodecDecode(f *testing.F) {
 	f.Fuzz(func(t *testing.T, name string, value []byte) {
 		// 1. The input as an encoded value.
 		for _, c := range []*Codec{plain, enc, compact} {
-			var dst interface{} = new([]byte)
+			var dst any = new([]byte)
 			if c == compact {
-				dst = &map[interface{}]interface{}{}
+				dst = &map[any]any{}
 			}
-			ts, err := c.DecodeBytes(name, value, dst)
+			ts, err := c.decodeBytes(name, value, dst)
 			checkCodecDecodeError(t, "DecodeBytes", ts, err)
 		}
 		ts, err := decodeAny(mixed, name, value, new([]byte))
@@ -130,24 +137,23 @@ func FuzzCodecDecode(f *testing.F) {
 			ref  *securecookie.SecureCookie
 		}{{plain, refPlain}, {enc, refEnc}} {
 			var ours, ref []byte
-			_, ourErr := p.ours.DecodeBytes(name, value, &ours)
+			_, ourErr := p.ours.decodeBytes(name, value, &ours)
 			refErr := p.ref.Decode(name, string(value), &ref)
 			codecSameVerdict(t, "raw", ourErr, ours, refErr, ref)
 		}
 
-		// 2. The input signed, as "date|value".
+		// 2. The input signed, as "date|value" (not for the default
+		// serializer: it trusts encoding/gob with authenticated data).
 		signed := codecSignInner(codecHashKey, name, value)
 		for _, p := range []struct {
 			ours *Codec
 			ref  *securecookie.SecureCookie
 		}{{plain, refPlain}, {enc, refEnc}} {
 			var ours, ref []byte
-			ts, ourErr := p.ours.DecodeBytes(name, signed, &ours)
+			ts, ourErr := p.ours.decodeBytes(name, signed, &ours)
 			checkCodecDecodeError(t, "signed", ts, ourErr)
 			refErr := p.ref.Decode(name, string(signed), &ref)
 			codecSameVerdict(t, "signed", ourErr, ours, refErr, ref)
 		}
-		ts, err = compact.DecodeBytes(name, signed, &map[interface{}]interface{}{})
-		checkCodecDecodeError(t, "signed compact", ts, err)
 	})
 }

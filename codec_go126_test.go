@@ -26,9 +26,9 @@ func TestCodecSameBytesAsSecureCookieEncrypted(t *testing.T) {
 			}
 			ts := signedTimestamp([]byte(want))
 			ours := NewCodec(kc.hash, kc.block).SetSerializer(securecookie.NopEncoder{}).
-				SetClock(func() time.Time { return time.Unix(ts, 0) })
+				setClock(func() time.Time { return time.Unix(ts, 0) })
 			cryptotest.SetGlobalRandom(t, uint64(i+1))
-			got, err := ours.AppendEncode(nil, "session", []byte(payload))
+			got, err := ours.appendEncode(nil, "session", []byte(payload))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -36,7 +36,7 @@ func TestCodecSameBytesAsSecureCookieEncrypted(t *testing.T) {
 				t.Fatalf("%s, %d-byte payload:\n got %s\nwant %s", kc.name, len(payload), got, want)
 			}
 			// Control: without the reset, the IV (so the output) differs.
-			again, _ := ours.AppendEncode(nil, "session", []byte(payload))
+			again, _ := ours.appendEncode(nil, "session", []byte(payload))
 			if kc.encrypted == bytes.Equal(again, got) {
 				t.Fatalf("%s: encrypted %v but repeated output equal %v", kc.name, kc.encrypted, !kc.encrypted)
 			}

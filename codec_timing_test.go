@@ -18,7 +18,7 @@ func TestCodecTimestamps(t *testing.T) {
 	const signed = int64(1_700_000_000)
 	clock := &codecFakeClock{now: signed}
 	c := NewCodec(codecHashKey, codecBlockKey).SetSerializer(securecookie.NopEncoder{}).
-		SetClock(clock.Now).MaxAge(60)
+		setClock(clock.Now).MaxAge(60)
 	enc, err := c.Encode("n", []byte("v"))
 	if err != nil {
 		t.Fatal(err)
@@ -26,7 +26,7 @@ func TestCodecTimestamps(t *testing.T) {
 	decodeAt := func(now int64) (int64, error) {
 		clock.now = now
 		var got []byte
-		ts, err := c.DecodeBytes("n", []byte(enc), &got)
+		ts, err := c.decodeBytes("n", []byte(enc), &got)
 		if err == nil && string(got) != "v" {
 			t.Fatalf("decoded %q", got)
 		}
@@ -72,9 +72,9 @@ func TestCodecTimestamps(t *testing.T) {
 
 	// SetClock(nil) restores time.Now: the 2023 value is long expired
 	// under a 60 s MaxAge.
-	c.MaxAge(60).SetClock(nil)
+	c.MaxAge(60).setClock(nil)
 	var got []byte
-	_, err = c.DecodeBytes("n", []byte(enc), &got)
+	_, err = c.decodeBytes("n", []byte(enc), &got)
 	checkCodecErr(t, err, ErrCookieExpired)
 }
 
@@ -87,14 +87,14 @@ func TestCodecExpiresSecureCookieValues(t *testing.T) {
 		t.Fatal(err)
 	}
 	signed := signedTimestamp([]byte(enc))
-	clock := &codecFakeClock{now: signed + codecDefaultMaxAge}
-	c := NewCodec(codecHashKey, nil).SetSerializer(securecookie.NopEncoder{}).SetClock(clock.Now)
+	clock := &codecFakeClock{now: signed + 86400*30}
+	c := NewCodec(codecHashKey, nil).SetSerializer(securecookie.NopEncoder{}).setClock(clock.Now)
 	var got []byte
-	if ts, err := c.DecodeBytes("n", []byte(enc), &got); err != nil || ts != signed {
+	if ts, err := c.decodeBytes("n", []byte(enc), &got); err != nil || ts != signed {
 		t.Fatalf("30 days: %d %v", ts, err)
 	}
 	clock.now++
-	_, err = c.DecodeBytes("n", []byte(enc), &got)
+	_, err = c.decodeBytes("n", []byte(enc), &got)
 	checkCodecErr(t, err, ErrCookieExpired)
 }
 
@@ -120,8 +120,8 @@ func BenchmarkCodec(b *testing.B) {
 		hashKey, blockKey := codecBenchKeys(mode.aes)
 		ours := NewCodec(hashKey, blockKey).SetSerializer(securecookie.NopEncoder{})
 		ref := securecookie.New(hashKey, blockKey).SetSerializer(securecookie.NopEncoder{})
-		var value interface{} = codecBenchPayload
-		encoded, _ := ours.AppendEncode(nil, "session", value)
+		var value any = codecBenchPayload
+		encoded, _ := ours.appendEncode(nil, "session", value)
 		encodedStr := string(encoded)
 
 		b.Run(mode.name+"/Encode/Codec", func(b *testing.B) {
@@ -129,7 +129,7 @@ func BenchmarkCodec(b *testing.B) {
 			buf := make([]byte, 0, 512)
 			var err error
 			for b.Loop() {
-				if buf, err = ours.AppendEncode(buf[:0], "session", value); err != nil {
+				if buf, err = ours.appendEncode(buf[:0], "session", value); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -145,7 +145,7 @@ func BenchmarkCodec(b *testing.B) {
 		b.Run(mode.name+"/Encode/securecookie", func(b *testing.B) {
 			b.ReportAllocs()
 			// securecookie encrypts the []byte in place: give it its own.
-			var v interface{} = bytes.Clone(codecBenchPayload)
+			var v any = bytes.Clone(codecBenchPayload)
 			for b.Loop() {
 				if _, err := ref.Encode("session", v); err != nil {
 					b.Fatal(err)
@@ -156,7 +156,7 @@ func BenchmarkCodec(b *testing.B) {
 			b.ReportAllocs()
 			var dst []byte
 			for b.Loop() {
-				if _, err := ours.DecodeBytes("session", encoded, &dst); err != nil {
+				if _, err := ours.decodeBytes("session", encoded, &dst); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -185,17 +185,17 @@ func BenchmarkCodec(b *testing.B) {
 			var dst []byte
 			var err error
 			for b.Loop() {
-				if buf, err = ours.AppendEncode(buf[:0], "session", value); err != nil {
+				if buf, err = ours.appendEncode(buf[:0], "session", value); err != nil {
 					b.Fatal(err)
 				}
-				if _, err = ours.DecodeBytes("session", buf, &dst); err != nil {
+				if _, err = ours.decodeBytes("session", buf, &dst); err != nil {
 					b.Fatal(err)
 				}
 			}
 		})
 		b.Run(mode.name+"/Both/securecookie", func(b *testing.B) {
 			b.ReportAllocs()
-			var v interface{} = bytes.Clone(codecBenchPayload)
+			var v any = bytes.Clone(codecBenchPayload)
 			var dst []byte
 			for b.Loop() {
 				s, err := ref.Encode("session", v)
@@ -214,18 +214,18 @@ func BenchmarkCodec(b *testing.B) {
 // default serializer (CompactSerializer) against securecookie with gob, both
 // HMAC+AES.
 func BenchmarkCodecSession(b *testing.B) {
-	values := map[interface{}]interface{}{"user_id": "12345", "name": "Alice Example", "visits": 42}
+	values := map[any]any{"user_id": "12345", "name": "Alice Example", "visits": 42}
 	b.Run("Codec", func(b *testing.B) {
 		b.ReportAllocs()
 		c := NewCodec(codecHashKey, codecBlockKey)
 		buf := make([]byte, 0, 512)
 		var err error
 		for b.Loop() {
-			if buf, err = c.AppendEncode(buf[:0], "session", values); err != nil {
+			if buf, err = c.appendEncode(buf[:0], "session", values); err != nil {
 				b.Fatal(err)
 			}
-			dst := map[interface{}]interface{}{}
-			if _, err = c.DecodeBytes("session", buf, &dst); err != nil {
+			dst := map[any]any{}
+			if _, err = c.decodeBytes("session", buf, &dst); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -238,7 +238,7 @@ func BenchmarkCodecSession(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			dst := map[interface{}]interface{}{}
+			dst := map[any]any{}
 			if err = c.Decode("session", s, &dst); err != nil {
 				b.Fatal(err)
 			}

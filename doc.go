@@ -29,10 +29,13 @@
 //	}
 //
 // The hash key signs the cookie with HMAC-SHA256 (use 32 or 64 random
-// bytes); the block key encrypts it with AES and must be 16, 24 or 32 bytes
-// long, or nil for a signed-only cookie. Generate them once (for example
-// with securecookie.GenerateRandomKey, or openssl rand -hex 32) and load
-// them from configuration: new keys make every existing cookie invalid.
+// bytes; one shorter than 16 bytes is refused); the block key encrypts it
+// with AES and must be 16, 24 or 32 bytes long, or nil for a signed-only
+// cookie. A refused key fails every Save, and every Get of a cookie, with
+// an error wrapping ErrInvalidKey that says what is wrong. Generate keys
+// once (for example with securecookie.GenerateRandomKey, or openssl rand
+// -hex 32) and load them from configuration: new keys make every existing
+// cookie invalid.
 //
 // Save before the handler returns. fasthttp writes the response headers
 // after the handler returns, so saving after writing the body is fine, but
@@ -209,7 +212,10 @@
 //		c.(*sessions.Codec).SetSerializer(securecookie.GobEncoder{})
 //	}
 //
-// Custom types need gob.Register under the same names on both sides.
+// Custom types need gob.Register under the same names on both sides, and a
+// stored pointer (&Cart{}) comes back as the value it points to (Cart), as
+// with gob. Values written with gob are trusted: whatever is decoded has
+// passed the codec's HMAC check first, as in gorilla/sessions.
 //
 // # Porting from clevergo/sessions
 //

@@ -20,9 +20,10 @@ var (
 	// other than "/", and a session whose ID was changed by hand.
 	ErrInvalidOptions = errors.New("sessions: invalid cookie options")
 
-	// ErrInvalidKey reports a store whose codecs cannot work: a missing or
-	// too short hash key, a block key of the wrong length, a codec that is
-	// nil or does not date its values.
+	// ErrInvalidKey reports a store whose codecs cannot work: a hash key
+	// empty or shorter than 16 bytes, a block key that is not nil or 16,
+	// 24 or 32 bytes long, no codec at all, a nil codec, or a codec whose
+	// values are not in securecookie's format (they carry no date).
 	ErrInvalidKey = errors.New("sessions: invalid key")
 
 	// ErrCookieInvalid reports a cookie value, or a server-side record,
@@ -137,4 +138,27 @@ func recordError(err error) error {
 func isDropped(err error) bool {
 	var d *droppedValuesError
 	return errors.As(err, &d)
+}
+
+// chainError is an error whose text is built once, so that "sessions: "
+// appears once in it, and which unwraps to several errors.
+type chainError struct {
+	msg  string
+	errs []error
+}
+
+func (e *chainError) Error() string   { return e.msg }
+func (e *chainError) Unwrap() []error { return e.errs }
+
+// sentinelError returns err if it starts with "sessions: " and wraps
+// sentinel, else an error reading "<sentinel>: <err without its
+// "sessions: ">" that wraps both.
+func sentinelError(sentinel, err error) error {
+	msg := err.Error()
+	if rest, ok := strings.CutPrefix(msg, "sessions: "); ok && errors.Is(err, sentinel) {
+		return err
+	} else if ok {
+		msg = rest
+	}
+	return &chainError{sentinel.Error() + ": " + msg, []error{sentinel, err}}
 }

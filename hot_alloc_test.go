@@ -6,7 +6,13 @@ import "testing"
 
 // TestRequestPathAllocs locks in the allocations of the reference request
 // (load a three-value session, increment a counter, save) on a reused
-// RequestCtx, straight from the store and through the Registry.
+// RequestCtx, straight from the store and through the Registry. Each
+// encryption and decryption costs one allocation in cipher.NewCTR (512
+// bytes, the expanded key it copies), where the hand-written CTR it
+// replaced had none: one more for a cookie session, four (two of each) for
+// a server-side one, whose record name, bound to the ID, costs one more;
+// decoding gives the serializer the decrypted slice itself, which saves
+// the copy its strings used to need.
 func TestRequestPathAllocs(t *testing.T) {
 	for _, c := range []struct {
 		name   string
@@ -14,9 +20,9 @@ func TestRequestPathAllocs(t *testing.T) {
 		direct bool
 		max    float64
 	}{
-		{"CookieStore", NewCookieStore(testHash, testBlock), true, 7},
-		{"CookieStore via Registry", NewCookieStore(testHash, testBlock), false, 7},
-		{"MemoryStore", NewMemoryStore(testHash, testBlock), true, 14},
+		{"CookieStore", NewCookieStore(testHash, testBlock), true, 8},
+		{"CookieStore via Registry", NewCookieStore(testHash, testBlock), false, 8},
+		{"MemoryStore", NewMemoryStore(testHash, testBlock), true, 16},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			ctx, cookie, h := scenario(t, c.store, c.direct)

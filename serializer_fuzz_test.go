@@ -1,6 +1,7 @@
 package sessions
 
 import (
+	"bytes"
 	"errors"
 	"math"
 	"reflect"
@@ -9,35 +10,39 @@ import (
 	"time"
 
 	"github.com/gorilla/securecookie"
+
+	"github.com/fasthttp-sessions/sessions/internal/compact"
 )
 
 // serFuzzSeedValues returns values of many shapes, whose encodings seed the
 // fuzzers and the truncation test.
-func serFuzzSeedValues() []interface{} {
+func serFuzzSeedValues() []any {
 	when := time.Date(2025, 1, 2, 3, 4, 5, 6, time.FixedZone("", 5*3600+30*60))
-	return []interface{}{
+	return []any{
 		nil, true, false, 0, -1, math.MaxInt, int8(-8), int16(-300), int32(70000), int64(math.MinInt64),
 		uint(1), uint8(200), uint16(60000), uint32(1 << 31), uint64(math.MaxUint64),
 		float32(1.5), math.Inf(1), math.NaN(), "", "session-id", []byte{}, []byte("raw"), []byte(nil),
 		when, time.Time{}, time.Unix(1700000000, 0).UTC(),
-		[]interface{}{}, []interface{}{1, "a", nil, []interface{}{true}},
+		[]any{}, []any{1, "a", nil, []any{true}},
 		[]string{}, []string{"a", "bb"}, []string(nil),
-		map[string]interface{}{}, map[string]interface{}{"a": 1, "b": map[string]interface{}{"c": "d"}},
-		map[interface{}]interface{}{}, map[interface{}]interface{}(nil),
+		map[string]any{}, map[string]any{"a": 1, "b": map[string]any{"c": "d"}},
+		map[any]any{}, map[any]any(nil),
 		serRefValues(),
-		map[interface{}]interface{}{"_flash": []interface{}{"one", "two"}, 1: 2.5, true: when},
-		map[interface{}]interface{}{"point": serTestPoint{X: 1, Y: 2, Tag: "t"}, "role": serTestRole("admin"), "ints": []int{1, 2}},
-		map[interface{}]interface{}{"deep": []interface{}{[]interface{}{[]interface{}{map[string]interface{}{"x": []string{"y"}}}}}},
-		map[interface{}]interface{}{"h": serTestHolder{Any: serTestPoint{X: 1}, List: []interface{}{nil, "a", serTestRole("r")},
-			M: map[string]interface{}{"t": serTestTree{Name: "t", Meta: map[string]int{"k": 1}}}, Arr: [3]int{1, 2, 3}, When: when}},
-		serTestHolder{List: []interface{}{nil, nil, serTestPoint{}}},
+		map[any]any{"_flash": []any{"one", "two"}, 1: 2.5, true: when},
+		map[any]any{"point": serTestPoint{X: 1, Y: 2, Tag: "t"}, "role": serTestRole("admin"), "ints": []int{1, 2}},
+		map[any]any{"deep": []any{[]any{[]any{map[string]any{"x": []string{"y"}}}}}},
+		map[any]any{"h": serTestHolder{Any: serTestPoint{X: 1}, List: []any{nil, "a", serTestRole("r")},
+			M: map[string]any{"t": serTestTree{Name: "t", Meta: map[string]int{"k": 1}}}, Arr: [3]int{1, 2, 3}, When: when}},
+		serTestHolder{List: []any{nil, nil, serTestPoint{}}},
 	}
 }
 
 // FuzzDeserialize feeds arbitrary bytes to Deserialize: it must return a
 // value or an error wrapping ErrDeserialize, never panic, and whatever it
 // decodes from the compact format must encode and decode again to the same
-// value.
+// value. Deserialize trusts encoding/gob with gob data (it must only be
+// given authenticated input), so inputs that gob would see are left out:
+// gob streams, and compact inputs holding the gob tag byte anywhere.
 func FuzzDeserialize(f *testing.F) {
 	var s CompactSerializer
 	for _, v := range serFuzzSeedValues() {
@@ -47,19 +52,18 @@ func FuzzDeserialize(f *testing.F) {
 		}
 		f.Add(b)
 		f.Add(b[:len(b)/2])
-		if g, err := (securecookie.GobEncoder{}).Serialize(v); err == nil {
-			f.Add(g)
-			f.Add(g[:len(g)/2])
-		}
 	}
 	f.Add([]byte{})
-	f.Add([]byte{compactMagic})
+	f.Add([]byte{compact.Magic})
 	f.Add([]byte{0x80})
-	f.Add([]byte{compactMagic, compactTagList, 0xff, 0xff, 0xff, 0xff, 0x0f})
-	f.Add([]byte{compactMagic, compactTagString, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01})
-	f.Add([]byte(strings.Repeat(string([]byte{compactTagList, 2}), 40)))
+	f.Add([]byte{compact.Magic, compact.TagList, 0xff, 0xff, 0xff, 0xff, 0x0f})
+	f.Add([]byte{compact.Magic, compact.TagString, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01})
+	f.Add([]byte(strings.Repeat(string([]byte{compact.TagList, 2}), 40)))
 
 	f.Fuzz(func(t *testing.T, data []byte) {
+		if len(data) > 0 && (data[0] < 0x80 || data[0] > 0xF7) || bytes.IndexByte(data, compact.TagGob) >= 0 {
+			return // for gob
+		}
 		check := func(err error, dst string) {
 			if err == nil {
 				return
@@ -68,14 +72,14 @@ func FuzzDeserialize(f *testing.F) {
 				t.Fatalf("Deserialize(%x) into %s: error %q does not wrap ErrDeserialize", data, dst, err)
 			}
 		}
-		var m map[interface{}]interface{}
+		var m map[any]any
 		check(s.Deserialize(data, &m), "*map")
 		var id string
 		check(s.Deserialize(data, &id), "*string")
-		var v interface{}
+		var v any
 		err := s.Deserialize(data, &v)
-		check(err, "*interface{}")
-		if err != nil || len(data) == 0 || data[0] != compactMagic {
+		check(err, "*any")
+		if err != nil || len(data) == 0 || data[0] != compact.Magic {
 			return
 		}
 		b, err := s.Serialize(v)
@@ -84,8 +88,8 @@ func FuzzDeserialize(f *testing.F) {
 		}
 		// A value of a type the compact format does not know (the input
 		// held a gob value at the top) is re-encoded as plain gob, which
-		// gob decodes only into its own type, not into an *interface{}.
-		var p interface{} = new(interface{})
+		// gob decodes only into its own type, not into an *any.
+		var p any = new(any)
 		if v != nil {
 			p = reflect.New(reflect.TypeOf(v)).Interface()
 		}
@@ -106,7 +110,7 @@ func FuzzSerializeRoundTrip(f *testing.F) {
 	f.Add("_flash", "\xff\x00", int64(-1), uint64(1<<40), math.Inf(-1), []byte{}, true)
 	var s CompactSerializer
 	f.Fuzz(func(t *testing.T, key, str string, i int64, u uint64, fl float64, raw []byte, flag bool) {
-		in := map[interface{}]interface{}{
+		in := map[any]any{
 			key:             str,
 			"int":           int(i),
 			"int8":          int8(i),
@@ -123,15 +127,15 @@ func FuzzSerializeRoundTrip(f *testing.F) {
 			"bytes":         raw,
 			"bool":          flag,
 			"time":          time.Unix(i%(1<<40), int64(u%1e9)).UTC(),
-			"_flash":        []interface{}{str, i, []string{key, str}},
-			i:               map[string]interface{}{key: []interface{}{u, fl, raw}},
-			str + "\x00key": map[interface{}]interface{}{u: flag, key: nil},
+			"_flash":        []any{str, i, []string{key, str}},
+			i:               map[string]any{key: []any{u, fl, raw}},
+			str + "\x00key": map[any]any{u: flag, key: nil},
 		}
 		b, err := s.Serialize(in)
 		if err != nil {
 			t.Fatal(err)
 		}
-		var out map[interface{}]interface{}
+		var out map[any]any
 		if err := s.Deserialize(b, &out); err != nil {
 			t.Fatal(err)
 		}
@@ -140,17 +144,13 @@ func FuzzSerializeRoundTrip(f *testing.F) {
 		}
 
 		// What gorilla/sessions writes for the same values, with a struct
-		// holding interfaces, must pass the check run before gob and
-		// decode to the same values.
-		in["holder"] = serTestHolder{Any: in[key], List: []interface{}{nil, str, serTestPoint{X: int(i), Tag: key}}, Arr: [3]int{int(i)}}
+		// holding interfaces, must decode to the same values.
+		in["holder"] = serTestHolder{Any: in[key], List: []any{nil, str, serTestPoint{X: int(i), Tag: key}}, Arr: [3]int{int(i)}}
 		g, err := securecookie.GobEncoder{}.Serialize(in)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := compactCheckGob(g); err != nil {
-			t.Fatalf("check rejected gob data of %#v: %v", in, err)
-		}
-		var gout, ref map[interface{}]interface{}
+		var gout, ref map[any]any
 		if err := s.Deserialize(g, &gout); err != nil {
 			t.Fatal(err)
 		}

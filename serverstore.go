@@ -299,7 +299,8 @@ func (s *ServerStore) load(ctx *fasthttp.RequestCtx, session *Session) (bool, er
 // saved. A record that is not bound to id is read as gorilla/sessions
 // wrote it (signed under the cookie name), unless RejectUnboundRecords.
 func (s *ServerStore) decodeRecord(id string, data []byte, session *Session) (int64, error) {
-	saved, err := decodeValues(s.Codecs, recordName(id), data, session)
+	session.server.recordName = recordName(id)
+	saved, err := decodeValues(s.Codecs, session.server.recordName, data, session)
 	if err == nil || s.RejectUnboundRecords || !errors.Is(err, ErrCookieInvalid) {
 		return saved, err
 	}
@@ -382,7 +383,11 @@ func (s *ServerStore) save(ctx *fasthttp.RequestCtx, session *Session) error {
 	}
 	session.ID = id
 	from := session.server.tokenFrom
-	session.server = serverState{cookieID: id, loadedID: id, expires: now.Add(ttl), indexedUser: session.user, tokenFrom: from}
+	rname := session.server.recordName
+	if id != session.server.loadedID {
+		rname = ""
+	}
+	session.server = serverState{cookieID: id, loadedID: id, expires: now.Add(ttl), indexedUser: session.user, tokenFrom: from, recordName: rname}
 	return s.setToken(ctx, session.name, from, id, opts, now)
 }
 
@@ -406,7 +411,11 @@ func (s *ServerStore) update(ctx context.Context, session *Session, opts *Option
 	b := getBuffer()
 	defer putBuffer(b)
 	var err error
-	if b.B, err = encodeValues(s.Codecs, b.B[:0], recordName(id), session, opts, s.Options); err != nil {
+	name := session.server.recordName
+	if name == "" {
+		name = recordName(id)
+	}
+	if b.B, err = encodeValues(s.Codecs, b.B[:0], name, session, opts, s.Options); err != nil {
 		return err
 	}
 	if session.user != indexed {

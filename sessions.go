@@ -346,6 +346,9 @@ type serverState struct {
 	// tokenFrom says where the request's token came from (tokenNone,
 	// tokenCookie, tokenHeader): Save answers there.
 	tokenFrom uint8
+	// recordName is recordName(loadedID), kept from the load for the
+	// save ("" when not computed yet).
+	recordName string
 }
 
 func init() {
