@@ -75,6 +75,22 @@ func (s *CookieStore) MaxLength(l int) {
 	setCodecsMaxLength(s.Codecs, l)
 }
 
+// SetSerializer sets how every codec of the store turns values into bytes
+// and back: nil restores the default, CompactSerializer; use
+// securecookie.GobEncoder{} for cookies that gorilla/sessions must read.
+// Codecs other than *Codec and *securecookie.SecureCookie are left alone.
+// Whatever the serializer, the store reads both formats.
+func (s *CookieStore) SetSerializer(sz securecookie.Serializer) {
+	setCodecsSerializer(s.Codecs, sz)
+}
+
+// Check reports whether the store can work: whether its codecs have usable
+// keys (a hash key of at least 16 bytes, a block key of 16, 24 or 32 bytes
+// or none) and, for a codec of another type, whether its values carry the
+// signed date the store needs. Call it at start-up and stop on its error;
+// every Get and Save of a misconfigured store returns the same error.
+func (s *CookieStore) Check() error { return checkCodecs(s.Codecs) }
+
 // Get returns the session named name for this request, cached in the
 // request's Registry. See Store for the contract.
 func (s *CookieStore) Get(ctx *fasthttp.RequestCtx, name string) (*Session, error) {
@@ -96,6 +112,9 @@ func (s *CookieStore) New(ctx *fasthttp.RequestCtx, name string) (*Session, erro
 // load decodes the request's cookie into session. With no cookie it makes
 // session a new one; on error the caller does.
 func (s *CookieStore) load(ctx *fasthttp.RequestCtx, session *Session) error {
+	if err := checkCodecsProbe(s.Codecs, false); err != nil {
+		return err
+	}
 	value, err := requestCookie(ctx, session.name)
 	if err != nil {
 		return err
@@ -123,6 +142,9 @@ func (s *CookieStore) Save(ctx *fasthttp.RequestCtx, session *Session) error {
 }
 
 func (s *CookieStore) save(ctx *fasthttp.RequestCtx, session *Session) error {
+	if err := checkCodecsProbe(s.Codecs, false); err != nil {
+		return err
+	}
 	opts := session.options(s.Options)
 	if err := checkCookie(session.name, opts); err != nil {
 		return err

@@ -208,9 +208,7 @@
 // cookie name and key pairs, in the same order; for gorilla to read what
 // this package writes, select gob on every codec:
 //
-//	for _, c := range store.Codecs {
-//		c.(*sessions.Codec).SetSerializer(securecookie.GobEncoder{})
-//	}
+//	store.SetSerializer(securecookie.GobEncoder{})
 //
 // Custom types need gob.Register under the same names on both sides, and a
 // stored pointer (&Cart{}) comes back as the value it points to (Cart), as

@@ -1,6 +1,7 @@
 package sessions
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -100,11 +101,13 @@ func defaultFolder() string {
 	return filepath.Join(os.TempDir(), name)
 }
 
-// MaxLength limits the length of the encoded values of a session, in
-// bytes; 0 (the default, as in gorilla/sessions) means no limit. The ID
-// cookie is always short.
-func (s *FilesystemStore) MaxLength(l int) {
-	setCodecsMaxLength(s.Codecs, l)
+// Check reports whether the store can work: its codecs and TokenHeader
+// (see ServerStore.Check), and its folder, which must belong to the
+// server's user and be writable by no one else (see ErrUnsafeFolder). Call
+// it at start-up and stop on its error; every Get and Save of a
+// misconfigured store returns the same error.
+func (s *FilesystemStore) Check() error {
+	return errors.Join(s.ServerStore.Check(), s.files.checkDir())
 }
 
 // Lifetime is how long a file lives after its last Save: the store's

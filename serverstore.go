@@ -148,6 +148,34 @@ func (s *ServerStore) MaxLength(l int) {
 	setCodecsMaxLength(s.Codecs, l)
 }
 
+// SetSerializer sets how every codec of the store turns values into bytes
+// and back: nil restores the default, CompactSerializer; use
+// securecookie.GobEncoder{} for records that gorilla/sessions must read
+// (but see RejectUnboundRecords: gorilla cannot read records bound to
+// their ID). Codecs other than *Codec and *securecookie.SecureCookie are
+// left alone. Whatever the serializer, the store reads both formats.
+func (s *ServerStore) SetSerializer(sz securecookie.Serializer) {
+	setCodecsSerializer(s.Codecs, sz)
+}
+
+// Check reports whether the store can work: its codecs (see
+// CookieStore.Check) and its TokenHeader. Call it at start-up and stop on
+// its error; every Get and Save of a misconfigured store returns the same
+// error. Stores built on a ServerStore may check more (FilesystemStore
+// checks its folder).
+func (s *ServerStore) Check() error {
+	return errors.Join(checkCodecs(s.Codecs), s.checkTokenHeader())
+}
+
+// ready returns what makes every Get and Save fail: the checks of Check
+// that cost nothing.
+func (s *ServerStore) ready() error {
+	if err := checkCodecsProbe(s.Codecs, false); err != nil {
+		return err
+	}
+	return s.checkTokenHeader()
+}
+
 // Get returns the session named name for this request, cached in the
 // request's Registry. See Store for the contract.
 func (s *ServerStore) Get(ctx *fasthttp.RequestCtx, name string) (*Session, error) {
@@ -222,7 +250,7 @@ func (s *ServerStore) recordTTL(session *Session, o *Options, now time.Time) tim
 // The error is what New reports.
 func (s *ServerStore) load(ctx *fasthttp.RequestCtx, session *Session) (bool, error) {
 	name := session.name
-	if err := s.checkTokenHeader(); err != nil {
+	if err := s.ready(); err != nil {
 		return false, err
 	}
 	cookie, fromHeader, err := s.requestToken(ctx, name)
@@ -314,7 +342,7 @@ func (s *ServerStore) decodeRecord(id string, data []byte, session *Session) (in
 // save implements Save; see Backend for the atomicity it relies on.
 func (s *ServerStore) save(ctx *fasthttp.RequestCtx, session *Session) error {
 	opts := session.options(s.Options)
-	if err := s.checkTokenHeader(); err != nil {
+	if err := s.ready(); err != nil {
 		return err
 	}
 	if s.TokenOnly {

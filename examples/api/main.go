@@ -52,6 +52,11 @@ func main() {
 	flag.Parse()
 	logger := log.New(os.Stderr, "", log.LstdFlags)
 	store := newStore(keys(logger))
+	// A store that cannot work (keys too short, a folder others may write)
+	// says so here, at start-up, not at the first request.
+	if err := store.Check(); err != nil {
+		logger.Fatal(err)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	ln, err := net.Listen("tcp", *addr)

@@ -69,6 +69,11 @@ func main() {
 		logger.Fatal(err)
 	}
 	store := newStore(hash, block, *sameSiteNone)
+	// A store that cannot work (keys too short, a folder others may write)
+	// says so here, at start-up, not at the first request.
+	if err := store.Check(); err != nil {
+		logger.Fatal(err)
+	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

@@ -68,6 +68,11 @@ func main() {
 	_, _ = rand.Read(hash) // crypto/rand.Read never fails (Go 1.24+)
 	_, _ = rand.Read(block)
 	store := sessions.NewMemoryStore(hash, block)
+	// A store that cannot work (keys too short, a folder others may write)
+	// says so here, at start-up, not at the first request.
+	if err := store.Check(); err != nil {
+		logger.Fatal(err)
+	}
 	defer store.StartCleanup(10 * time.Minute)()
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {

@@ -89,6 +89,11 @@ func run(addr string, logger *log.Logger) error {
 		return err
 	}
 	store := newStore(hash, block)
+	// A store that cannot work (keys too short, a folder others may write)
+	// says so here, at start-up, not at the first request.
+	if err := store.Check(); err != nil {
+		logger.Fatal(err)
+	}
 	stopCleanup := store.StartCleanup(time.Minute)
 	defer stopCleanup()
 	app := newApp(store, logger)

@@ -85,6 +85,11 @@ func run(addr, dir string, logger *log.Logger) error {
 		return err
 	}
 	prefs, auth := newStores(dir, hash, block)
+	// A store that cannot work (keys too short, a folder others may write)
+	// says so here, at start-up, not at the first request.
+	if err := errors.Join(prefs.Check(), auth.Check()); err != nil {
+		logger.Fatal(err)
+	}
 	stopCleanup := auth.StartCleanup(time.Hour)
 	defer stopCleanup()
 

@@ -94,6 +94,11 @@ func main() {
 	if err != nil {
 		logger.Fatalf("cannot set up the sessions table (is PostgreSQL running?): %v", err)
 	}
+	// A store that cannot work (keys too short, a folder others may write)
+	// says so here, at start-up, not at the first request.
+	if err := store.Check(); err != nil {
+		logger.Fatal(err)
+	}
 	stopCleanup := store.StartCleanup(cleanupInterval)
 	defer stopCleanup()
 

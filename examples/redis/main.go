@@ -92,6 +92,11 @@ func main() {
 		logger.Fatalf("cannot reach Redis at %s (is redis-server running?): %v", *redisAddrs, err)
 	}
 	store := newStore(client, hash, block, logger)
+	// A store that cannot work (keys too short, a folder others may write)
+	// says so here, at start-up, not at the first request.
+	if err := store.Check(); err != nil {
+		logger.Fatal(err)
+	}
 	store.WaitReplicas = *waitReplicas
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

@@ -68,13 +68,19 @@ func run(addr string, logger *log.Logger) error {
 	if err != nil {
 		return err
 	}
+	// A store that cannot work (keys too short) says so here, at start-up,
+	// not at the first request.
+	store := newStore(hash, block)
+	if err := store.Check(); err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return err
 	}
 	logger.Printf("listening on http://%s", ln.Addr())
 	srv := &fasthttp.Server{
-		Handler:      newApp(newStore(hash, block), logger),
+		Handler:      newApp(store, logger),
 		ReadTimeout:  10 * time.Second,
 		WriteTimeout: 10 * time.Second,
 		IdleTimeout:  time.Minute,
