@@ -43,16 +43,30 @@ func encodeFirst(codecs []securecookie.Codec, dst []byte, name string, value any
 // most telling error: expired (the value was genuine), else a configuration
 // error, else too long, else invalid.
 func decodeAny(codecs []securecookie.Codec, name string, value []byte, dst any) (ts int64, err error) {
+	ts, _, _, err = decodePlain(codecs, name, value, dst)
+	return ts, err
+}
+
+// decodePlain is decodeAny that also returns the serialized value, when
+// a *Codec decoded it (nil otherwise; the caller must not modify it), and
+// the index of the codec that did.
+func decodePlain(codecs []securecookie.Codec, name string, value []byte, dst any) (ts int64, plain []byte, at int, err error) {
 	if len(codecs) == 0 {
-		return 0, errNoCodecs
+		return 0, nil, 0, errNoCodecs
 	}
 	var best error
 	for i, codec := range codecs {
+		plain = nil
 		switch c := codec.(type) {
 		case nil:
 			err = errNilCodec
 		case *Codec:
-			ts, err = c.decodeBytes(name, value, dst)
+			if plain, ts, err = c.openPlain(name, value); err == nil {
+				err = c.deserialize(plain, dst)
+			}
+			if _, dropped := err.(*droppedValuesError); err != nil && !dropped {
+				ts = 0
+			}
 		default:
 			err = c.Decode(name, string(value), dst) // it may keep the string
 			if dv := asDropped(err); err != nil && dv == nil {
@@ -64,13 +78,13 @@ func decodeAny(codecs []securecookie.Codec, name string, value []byte, dst any) 
 			}
 		}
 		if _, dropped := err.(*droppedValuesError); err == nil || dropped {
-			return ts, err
+			return ts, plain, i, err
 		}
 		if best == nil || decodeErrorRank(err) > decodeErrorRank(best) {
 			best = err
 		}
 	}
-	return 0, best
+	return 0, nil, 0, best
 }
 
 func decodeErrorRank(err error) int {

@@ -14,7 +14,9 @@ import (
 func TestConformanceCookieStore(t *testing.T) {
 	sessionstest.Run(t, sessionstest.Config{
 		NewStore: func(t *testing.T, now func() time.Time, keyPairs ...[]byte) sessions.Store {
-			return sessions.NewCookieStore(keyPairs...)
+			s := sessions.NewCookieStore(keyPairs...)
+			s.Now = now
+			return s
 		},
 		RealClock: true,
 	})
@@ -82,6 +84,17 @@ func (b *outageBackend) Delete(ctx context.Context, id string) error {
 		return errOutage
 	}
 	return b.Backend.Delete(ctx, id)
+}
+
+func (b *outageBackend) Touch(ctx context.Context, id string, ttl time.Duration) error {
+	t, ok := b.Backend.(sessions.Toucher)
+	switch {
+	case !ok:
+		return errors.ErrUnsupported
+	case b.down.Load():
+		return errOutage
+	}
+	return t.Touch(ctx, id, ttl)
 }
 
 // The user index of the wrapped backend, when it has one; a backend

@@ -26,6 +26,18 @@ type CookieStore struct {
 	// Options are copied into every new session.
 	Options *Options
 
+	// RefreshAfter is how long after a session was last written a Save of
+	// it, unchanged, refreshes its expiry anyway (sends the cookie again,
+	// signed anew). Between refreshes, a Save of a session whose values and
+	// Options are unchanged writes nothing and sends no cookie. Zero (the
+	// default) means a tenth of the session's shortest sliding lifetime: the
+	// least of its MaxAge, its IdleTimeout and the store's MaxAge; so a
+	// session with a 30-minute idle timeout is refreshed at most every 3
+	// minutes while it is used, and ends 27 to 30 minutes after its last
+	// request. A positive value is taken as it is, up to half that lifetime;
+	// a negative one refreshes on every Save (every Save writes).
+	RefreshAfter time.Duration
+
 	// Now returns the current time, for the cookie's Expires and the
 	// timeouts. Nil means time.Now; tests set it to move time forward
 	// without sleeping.
@@ -123,7 +135,7 @@ func (s *CookieStore) load(ctx *fasthttp.RequestCtx, session *Session) error {
 		session.afresh(s.Options)
 		return nil
 	}
-	saved, err := decodeValues(s.Codecs, session.name, value, session)
+	saved, err := decodeValues(s.Codecs, session.name, value, session, s.Options)
 	if err != nil {
 		return err
 	}
@@ -155,13 +167,23 @@ func (s *CookieStore) save(ctx *fasthttp.RequestCtx, session *Session) error {
 		return nil
 	}
 	markCreated(session, opts, now)
+	plain := getBuffer()
+	defer putBuffer(plain)
+	var err error
+	if plain.B, err = serializeValues(plain.B[:0], session, opts, s.Options); err != nil {
+		return err
+	}
+	if session.unchanged(plain.B, opts) &&
+		!session.refreshDue(s.RefreshAfter, slidingWindow(opts, 0, codecMaxAge(s.Codecs)), now) {
+		return nil // nothing to write, and the cookie the browser holds is good
+	}
 	b := getBuffer()
 	defer putBuffer(b)
-	var err error
-	if b.B, err = encodeValues(s.Codecs, b.B[:0], session.name, session, opts, s.Options); err != nil {
+	if b.B, err = sealValues(s.Codecs, b.B[:0], session.name, plain.B, session, opts, s.Options); err != nil {
 		return err
 	}
 	setCookie(ctx, session.name, b.B, opts, now)
+	session.remember(plain.B, opts, now.Unix())
 	return nil
 }
 

@@ -119,12 +119,12 @@ func (f *fileBackend) Load(_ context.Context, id string) ([]byte, time.Time, err
 	return data, expires, nil
 }
 
-func (f *fileBackend) Create(_ context.Context, id string, data []byte, _ time.Duration) error {
-	return f.write(id, data, false)
+func (f *fileBackend) Create(_ context.Context, id string, data []byte, ttl time.Duration) error {
+	return f.write(id, data, f.modTime(ttl), false)
 }
 
-func (f *fileBackend) Update(_ context.Context, id string, data []byte, _ time.Duration) error {
-	return f.write(id, data, true)
+func (f *fileBackend) Update(_ context.Context, id string, data []byte, ttl time.Duration) error {
+	return f.write(id, data, f.modTime(ttl), true)
 }
 
 // write stores data as the file of id if it is a live record (update) or
@@ -133,7 +133,7 @@ func (f *fileBackend) Update(_ context.Context, id string, data []byte, _ time.D
 // files, renames a new temporary file over the session's file
 // (writeTemp). Either way no inode that a reader may have open is
 // rewritten while it reads: readers hold the lock shared.
-func (f *fileBackend) write(id string, data []byte, update bool) error {
+func (f *fileBackend) write(id string, data []byte, mtime time.Time, update bool) error {
 	if !validID(id) {
 		return fmt.Errorf("%w: %q", ErrInvalidOptions, id)
 	}
@@ -154,13 +154,13 @@ func (f *fileBackend) write(id string, data []byte, update bool) error {
 		return ErrRecordExists
 	}
 	if update && canExchange && !f.noExchange.Load() {
-		err := f.writeSpare(l.s.spare, id, data)
+		err := f.writeSpare(l.s.spare, id, data, mtime)
 		if err != errExchangeUnsupported {
 			return err
 		}
 		f.noExchange.Store(true)
 	}
-	return f.writeTemp(id, data)
+	return f.writeTemp(id, data, mtime)
 }
 
 func (f *fileBackend) Delete(_ context.Context, id string) error {
@@ -181,11 +181,10 @@ func (f *fileBackend) Delete(_ context.Context, id string) error {
 	})
 }
 
-// Touch sets the modification time of the live file of id to the store's
-// clock: the file then expires Lifetime later (ttl is not used, as in
-// Update). It returns ErrRecordNotFound, and writes nothing, when there is
-// no live file.
-func (f *fileBackend) Touch(_ context.Context, id string, _ time.Duration) error {
+// Touch sets the modification time of the live file of id so that it
+// expires ttl from now (see modTime). It returns ErrRecordNotFound, and
+// writes nothing, when there is no live file.
+func (f *fileBackend) Touch(_ context.Context, id string, ttl time.Duration) error {
 	return f.locked(id, func(_ held, live bool, err error) error {
 		switch {
 		case errors.Is(err, ErrUnsafeFolder):
@@ -195,8 +194,16 @@ func (f *fileBackend) Touch(_ context.Context, id string, _ time.Duration) error
 		case !live:
 			return ErrRecordNotFound
 		}
-		return setModTime(f.path(id), f.store.now())
+		return setModTime(f.path(id), f.modTime(ttl))
 	})
+}
+
+// modTime is the modification time of a file that expires ttl from now: a
+// file expires Lifetime after its modification time (which is what a file
+// that gorilla/sessions wrote gets: its time of writing), so a shorter ttl
+// dates it back, a longer one forward.
+func (f *fileBackend) modTime(ttl time.Duration) time.Time {
+	return f.store.now().Add(ttl - f.lifetime())
 }
 
 // locked runs fn under the exclusive lock of id with whether the file of

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io/fs"
 	"os"
+	"time"
 )
 
 // writeSpare writes data into the stripe's spare file, which is empty
@@ -13,12 +14,12 @@ import (
 // (on ext4 without a journal, creating a file costs more with every file
 // deleted in the last seconds), and no copy of the values stays behind.
 // The exclusive lock keeps readers of this session out of the swap.
-func (f *fileBackend) writeSpare(spare, id string, data []byte) error {
+func (f *fileBackend) writeSpare(spare, id string, data []byte, mtime time.Time) error {
 	file, err := f.openSpare(spare)
 	if err != nil {
 		return err
 	}
-	if err = f.fill(file, data); err == nil {
+	if err = f.fill(file, data, mtime); err == nil {
 		err = exchange(spare, f.path(id))
 	}
 	if eerr := emptySpare(spare); err == nil {
@@ -27,17 +28,15 @@ func (f *fileBackend) writeSpare(spare, id string, data []byte) error {
 	return err
 }
 
-// fill writes data into file, the spare or temporary file of a save, and
-// closes it.
-func (f *fileBackend) fill(file *os.File, data []byte) error {
+// fill writes data into file, the spare or temporary file of a save,
+// closes it and sets its modification time to mtime (see modTime).
+func (f *fileBackend) fill(file *os.File, data []byte, mtime time.Time) error {
 	_, err := file.Write(data)
 	if cerr := file.Close(); err == nil {
 		err = cerr
 	}
-	if err == nil && f.store.Now != nil {
-		// A store on an injected clock dates its files by that clock, so
-		// that expiry and Cleanup agree with it.
-		err = setModTime(file.Name(), f.store.Now())
+	if err == nil {
+		err = setModTime(file.Name(), mtime)
 	}
 	if err == nil && testHookBeforeRename != nil {
 		testHookBeforeRename()
@@ -90,7 +89,7 @@ func emptySpare(spare string) error {
 
 // writeTemp writes data into a new temporary file and renames it over the
 // session's file.
-func (f *fileBackend) writeTemp(id string, data []byte) error {
+func (f *fileBackend) writeTemp(id string, data []byte, mtime time.Time) error {
 	tmp := f.temp(id)
 	file, err := createExclusive(tmp)
 	if errors.Is(err, fs.ErrExist) {
@@ -103,7 +102,7 @@ func (f *fileBackend) writeTemp(id string, data []byte) error {
 	if err != nil {
 		return err
 	}
-	if err = f.fill(file, data); err == nil {
+	if err = f.fill(file, data, mtime); err == nil {
 		err = os.Rename(tmp, f.path(id))
 	}
 	if err != nil {

@@ -76,7 +76,8 @@ type memoryShard struct {
 	records map[string]memoryRecord
 }
 
-// memoryBackend is the Backend of MemoryStore, and its UserIndex. Each
+// memoryBackend is the Backend of MemoryStore, its Toucher and its
+// UserIndex. Each
 // method holds the lock of the record's shard across its check and its
 // write; the user index has a lock of its own.
 type memoryBackend struct {
@@ -139,6 +140,20 @@ func (m *memoryBackend) Update(_ context.Context, id string, data []byte, ttl ti
 		return ErrRecordNotFound
 	}
 	sh.records[id] = memoryRecord{data: bytes.Clone(data), expires: now.Add(ttl)}
+	return nil
+}
+
+func (m *memoryBackend) Touch(_ context.Context, id string, ttl time.Duration) error {
+	sh := m.shard(id)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	now := m.now()
+	r, ok := m.live(sh, id, now)
+	if !ok {
+		return ErrRecordNotFound
+	}
+	r.expires = now.Add(ttl)
+	sh.records[id] = r
 	return nil
 }
 

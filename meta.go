@@ -111,12 +111,19 @@ func timeoutDeadline(s *Session, saved int64) time.Time {
 	if t := s.Options.IdleTimeout; t > 0 && (d.IsZero() || time.Unix(saved, 0).Add(t).Before(d)) {
 		d = time.Unix(saved, 0).Add(t)
 	}
-	if t := s.Options.AbsoluteTimeout; t > 0 && s.created != 0 {
-		if a := time.Unix(s.created, 0).Add(t); d.IsZero() || a.Before(d) {
-			d = a
-		}
+	if a := absoluteDeadline(s); !a.IsZero() && (d.IsZero() || a.Before(d)) {
+		d = a
 	}
 	return d
+}
+
+// absoluteDeadline returns when a session's absolute lifetime ends, or the
+// zero time when it has none.
+func absoluteDeadline(s *Session) time.Time {
+	if t := s.Options.AbsoluteTimeout; t > 0 && s.created != 0 {
+		return time.Unix(s.created, 0).Add(t)
+	}
+	return time.Time{}
 }
 
 // markCreated dates a session's creation at its first Save (for a session
@@ -144,11 +151,12 @@ func encodeValues(codecs []securecookie.Codec, dst []byte, name string, session 
 }
 
 // decodeValues decodes data, signed under name, into session's values and
-// settings and returns when they were saved (Unix seconds). On error the
-// caller must call session.afresh: the values may be partly decoded (but
-// see droppedValuesError: then the rest of them is usable).
-func decodeValues(codecs []securecookie.Codec, name string, data []byte, session *Session) (int64, error) {
-	saved, err := decodeAny(codecs, name, data, &session.Values)
+// settings, remembers what it decoded (see snapshot), and returns when it
+// was saved (Unix seconds). On error the caller must call session.afresh:
+// the values may be partly decoded (but see droppedValuesError: then the
+// rest of them is usable).
+func decodeValues(codecs []securecookie.Codec, name string, data []byte, session *Session, storeOpts *Options) (int64, error) {
+	saved, plain, at, err := decodePlain(codecs, name, data, &session.Values)
 	if err != nil && !isDropped(err) {
 		return 0, err
 	}
@@ -156,5 +164,17 @@ func decodeValues(codecs []securecookie.Codec, name string, data []byte, session
 		session.Values = make(map[any]any)
 	}
 	takeMeta(session)
+	if compactFirst(codecs[at:]) == nil || plain == nil {
+		// The codec's bytes are not the compact serialization the stores
+		// compare: serialize what was decoded instead.
+		b := getBuffer()
+		plain, _ = serializeValues(b.B[:0], session, session.Options, storeOpts)
+		defer putBuffer(b)
+	}
+	session.remember(plain, session.Options, saved)
+	session.snap.recordSaved = saved
+	// Re-encode with the first codec what another one (a retired key)
+	// decoded.
+	session.snap.rewrite = at > 0
 	return saved, err
 }

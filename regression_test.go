@@ -37,7 +37,9 @@ func TestRegressionRevokedSessionRevivedBySecondSave(t *testing.T) {
 			t.Fatal(err)
 		}
 
-		// Request A saves: revoked, as documented.
+		// Request A changes the session and saves: revoked, as documented.
+		// (An unchanged session writes nothing, and is no error.)
+		a.Values["cart"] = "full"
 		if renew {
 			a.RenewID()
 		}

@@ -39,19 +39,11 @@ import (
 const maxForwards = 32
 
 // renew moves a loaded session to a new ID (see the comment above) and
-// returns the new ID.
-func (s *ServerStore) renew(ctx context.Context, session *Session, opts *Options, ttl time.Duration, now time.Time) (string, error) {
-	old, from := session.server.loadedID, session.from
-	session.from = old // saved with the new record
-	id, err := s.renewTo(ctx, session, old, opts, ttl, now)
-	if err != nil {
-		session.from = from
-	}
-	return id, err
-}
-
-func (s *ServerStore) renewTo(ctx context.Context, session *Session, old string, opts *Options, ttl time.Duration, now time.Time) (string, error) {
-	id, err := s.create(ctx, session, opts, ttl)
+// returns the new ID. plain, the serialization of the values, holds the old
+// ID as session.from (see save).
+func (s *ServerStore) renew(ctx context.Context, session *Session, opts *Options, ttl time.Duration, now time.Time, plain []byte) (string, error) {
+	old := session.server.loadedID
+	id, err := s.create(ctx, session, opts, ttl, plain)
 	if err != nil {
 		return "", err
 	}

@@ -1,9 +1,7 @@
 package sessions
 
 import (
-	"context"
 	"errors"
-	"fmt"
 	"io"
 	"time"
 
@@ -103,6 +101,20 @@ type ServerStore struct {
 	// TokenHeader only (a cookie is not even looked at) and never sets a
 	// cookie. It needs a TokenHeader.
 	TokenOnly bool
+
+	// RefreshAfter is how long after a session was last written a Save of
+	// it, unchanged, refreshes its expiry anyway (extends the record's life
+	// with Toucher.Touch, or rewrites it, and re-signs the token). Between
+	// refreshes, a Save of a session whose values and Options are unchanged
+	// writes nothing and sends no cookie. Zero (the default) means a tenth
+	// of the session's shortest sliding lifetime: the least of its MaxAge,
+	// its IdleTimeout and the store's MaxAge, and BrowserSessionTTL for a
+	// browser-session cookie; so a session with a 30-minute idle timeout is
+	// refreshed at most every 3 minutes while it is used, and ends 27 to 30
+	// minutes after its last request. A positive value is taken as it is, up
+	// to half that lifetime; a negative one refreshes on every Save (every
+	// Save writes).
+	RefreshAfter time.Duration
 
 	// Now returns the current time. Nil means time.Now; tests set it to
 	// move time forward without sleeping.
@@ -243,301 +255,4 @@ func (s *ServerStore) recordTTL(session *Session, o *Options, now time.Time) tim
 		}
 	}
 	return max(ttl, time.Second)
-}
-
-// load fills session from the request's cookie and the record it names,
-// and reports whether it did; when it did not, New makes session a new one.
-// The error is what New reports.
-func (s *ServerStore) load(ctx *fasthttp.RequestCtx, session *Session) (bool, error) {
-	name := session.name
-	if err := s.ready(); err != nil {
-		return false, err
-	}
-	cookie, fromHeader, err := s.requestToken(ctx, name)
-	if err != nil || len(cookie) == 0 {
-		return false, err
-	}
-	session.server.tokenFrom = tokenCookie
-	if fromHeader {
-		session.server.tokenFrom = tokenHeader
-	}
-	if len(cookie) > maxIDCookie {
-		return false, fmt.Errorf("%w: an ID cookie of %d bytes (at most %d)", ErrCookieTooLong, len(cookie), maxIDCookie)
-	}
-	var id string
-	signed, err := decodeAny(s.Codecs, name, cookie, &id)
-	if err != nil {
-		return false, err
-	}
-	if !validID(id) {
-		return false, fmt.Errorf("%w: the cookie holds no valid session ID", ErrCookieInvalid)
-	}
-	// From here on the cookie is genuine: a logout of this session deletes
-	// its ID even when its record cannot be read (see logout).
-	session.server.cookieID = id
-	data, expires, err := s.Backend.Load(ctx, id)
-	if errors.Is(err, ErrRecordNotFound) {
-		return false, nil // logged out, renewed or expired: start afresh
-	}
-	if err != nil {
-		return false, wrapError("loading record", err)
-	}
-	saved, err := s.decodeRecord(id, data, session)
-	dropped := err != nil && isDropped(err)
-	switch {
-	case dropped:
-		// Values that no longer decode are dropped alone; the rest loads.
-	case errors.Is(err, ErrCookieExpired):
-		return false, nil
-	case err != nil:
-		return false, recordError(err)
-	}
-	now := s.now()
-	// The session's own lifetime, counted from its last save, bounds what
-	// the backend reported.
-	last := max(saved, signed)
-	for _, d := range []time.Time{time.Unix(last, 0).Add(s.ttl(session.Options)), timeoutDeadline(session, last)} {
-		if !d.IsZero() && (expires.IsZero() || d.Before(expires)) {
-			expires = d
-		}
-	}
-	if !now.Before(expires) {
-		return false, nil
-	}
-	// The ID cookie's own date bounds the session, as CookieStore's does: a
-	// stolen copy older than the session's MaxAge or IdleTimeout is refused
-	// even while the user's own, newer cookie keeps the record alive.
-	if d := timeoutDeadline(session, signed); !d.IsZero() && !now.Before(d) {
-		session.server.cookieID = ""
-		return false, fmt.Errorf("%w: the ID cookie's MaxAge or idle timeout ended at %v",
-			ErrCookieExpired, d.UTC().Format(time.RFC3339))
-	}
-	session.ID = id
-	session.IsNew = false
-	session.server.loadedID = id
-	session.server.expires = expires
-	session.server.indexedUser = session.user
-	if dropped {
-		return true, recordError(err)
-	}
-	return true, nil
-}
-
-// decodeRecord decodes a record of id into session and returns when it was
-// saved. A record that is not bound to id is read as gorilla/sessions
-// wrote it (signed under the cookie name), unless RejectUnboundRecords.
-func (s *ServerStore) decodeRecord(id string, data []byte, session *Session) (int64, error) {
-	session.server.recordName = recordName(id)
-	saved, err := decodeValues(s.Codecs, session.server.recordName, data, session)
-	if err == nil || s.RejectUnboundRecords || !errors.Is(err, ErrCookieInvalid) {
-		return saved, err
-	}
-	session.Values = nil // gob merges into an existing map
-	if legacy, lerr := decodeValues(s.Codecs, session.name, data, session); lerr == nil {
-		return legacy, nil
-	}
-	return 0, err
-}
-
-// save implements Save; see Backend for the atomicity it relies on.
-func (s *ServerStore) save(ctx *fasthttp.RequestCtx, session *Session) error {
-	opts := session.options(s.Options)
-	if err := s.ready(); err != nil {
-		return err
-	}
-	if s.TokenOnly {
-		// No cookie is written: only the name (which signs the token) and
-		// the lifetime must be valid.
-		if !validName(session.name) {
-			return errInvalidName(session.name)
-		}
-		if opts.MaxAge > maxCookieAge {
-			return checkCookie(session.name, &Options{MaxAge: opts.MaxAge})
-		}
-	} else if err := checkCookie(session.name, opts); err != nil {
-		return err
-	}
-	st := &session.server
-	if session.ID != st.loadedID {
-		return fmt.Errorf("%w: the session's ID was changed by hand (%q); call RenewID to give it a new one",
-			ErrInvalidOptions, session.ID)
-	}
-	if len(session.user) > maxUserKey {
-		return fmt.Errorf("%w: a user key of %d bytes (at most %d)", ErrInvalidOptions, len(session.user), maxUserKey)
-	}
-	now := s.now()
-	if opts.MaxAge < 0 {
-		return s.logout(ctx, session, opts, now)
-	}
-	if st.revoked {
-		return ErrSessionRevoked
-	}
-	if st.loadedID != "" && !now.Before(st.expires) {
-		// The record expired while the request ran: the session is over.
-		// Its values are not carried to a new ID (that would let a request
-		// that loaded it just before its deadline outlive the idle and
-		// absolute timeouts, or a logout that happened meanwhile); what is
-		// saved is a new, empty session under a new ID.
-		if err := s.Backend.Delete(ctx, st.loadedID); err != nil && !errors.Is(err, ErrRecordNotFound) {
-			return wrapError("deleting the expired record", err)
-		}
-		s.indexRemove(ctx, st.indexedUser, st.loadedID)
-		session.afresh(s.Options)
-		opts = session.Options
-		session.server = serverState{tokenFrom: st.tokenFrom}
-		session.ID = ""
-	}
-	if session.user != "" && session.user != st.indexedUser {
-		// Bound to a user by this request (a login): what a "your
-		// devices" page shows of it.
-		session.agent = string(ctx.UserAgent()[:min(len(ctx.UserAgent()), maxUserAgent)])
-	}
-	markCreated(session, opts, now)
-	ttl := s.recordTTL(session, opts, now)
-
-	var id string
-	var err error
-	switch {
-	case st.loadedID != "" && st.renew:
-		id, err = s.renew(ctx, session, opts, ttl, now)
-	case st.loadedID != "":
-		id = st.loadedID
-		err = s.update(ctx, session, opts, ttl)
-	default:
-		id, err = s.create(ctx, session, opts, ttl)
-	}
-	if err != nil {
-		return err
-	}
-	session.ID = id
-	from := session.server.tokenFrom
-	rname := session.server.recordName
-	if id != session.server.loadedID {
-		rname = ""
-	}
-	session.server = serverState{cookieID: id, loadedID: id, expires: now.Add(ttl), indexedUser: session.user, tokenFrom: from, recordName: rname}
-	return s.setToken(ctx, session.name, from, id, opts, now)
-}
-
-// setToken sends the signed ID of the session named name: its cookie, or
-// its TokenHeader (see sendToken).
-func (s *ServerStore) setToken(ctx *fasthttp.RequestCtx, name string, from uint8, id string, opts *Options, now time.Time) error {
-	b := getBuffer()
-	defer putBuffer(b)
-	var err error
-	if b.B, err = encodeFirst(s.Codecs, b.B[:0], name, id); err != nil {
-		return wrapError("encoding the ID", err)
-	}
-	s.sendToken(ctx, name, from, b.B, opts, now)
-	return nil
-}
-
-// update writes a loaded session back under its ID, only while its record
-// lives.
-func (s *ServerStore) update(ctx context.Context, session *Session, opts *Options, ttl time.Duration) error {
-	id, indexed := session.server.loadedID, session.server.indexedUser
-	b := getBuffer()
-	defer putBuffer(b)
-	var err error
-	name := session.server.recordName
-	if name == "" {
-		name = recordName(id)
-	}
-	if b.B, err = encodeValues(s.Codecs, b.B[:0], name, session, opts, s.Options); err != nil {
-		return err
-	}
-	if session.user != indexed {
-		if err := s.indexAdd(ctx, session.user, id); err != nil {
-			return err
-		}
-	}
-	err = s.Backend.Update(ctx, id, b.B, ttl)
-	if errors.Is(err, ErrRecordNotFound) {
-		// Destroyed or renewed by another request since this one loaded
-		// it: never bring it back.
-		s.revoke(session)
-		return ErrSessionRevoked
-	}
-	if err != nil {
-		return wrapError("saving record", err)
-	}
-	return nil
-}
-
-// create stores the session under a new ID and returns the ID.
-func (s *ServerStore) create(ctx context.Context, session *Session, opts *Options, ttl time.Duration) (string, error) {
-	b := getBuffer()
-	defer putBuffer(b)
-	for range 3 {
-		id, err := newID(s.Rand)
-		if err != nil {
-			return "", err
-		}
-		if b.B, err = encodeValues(s.Codecs, b.B[:0], recordName(id), session, opts, s.Options); err != nil {
-			return "", err
-		}
-		// The index first: a live record bound to a user is always in the
-		// user's index (see UserIndex).
-		if err := s.indexAdd(ctx, session.user, id); err != nil {
-			return "", err
-		}
-		err = s.Backend.Create(ctx, id, b.B, ttl)
-		if err == nil {
-			return id, nil
-		}
-		s.indexRemove(ctx, session.user, id)
-		if !errors.Is(err, ErrRecordExists) {
-			return "", wrapError("saving record", err)
-		}
-	}
-	return "", fmt.Errorf("saving record: %w: three new IDs were taken (is Rand random?)", ErrRecordExists)
-}
-
-// revoke marks session as revoked: it keeps its values for the request to
-// read, but no Save will ever write them again, under its ID or another.
-// A logout of it still deletes what its cookie names.
-func (s *ServerStore) revoke(session *Session) {
-	session.server = serverState{cookieID: session.server.cookieID, tokenFrom: session.server.tokenFrom, revoked: true}
-	session.ID = ""
-}
-
-// deleteQuietly removes a record this request has just written and must not
-// keep, and its entry in the user index.
-func (s *ServerStore) deleteQuietly(ctx context.Context, id, user string) error {
-	if err := s.Backend.Delete(ctx, id); err != nil && !errors.Is(err, ErrRecordNotFound) {
-		return wrapError("deleting record", err)
-	}
-	s.indexRemove(ctx, user, id)
-	return nil
-}
-
-// maxUserKey bounds the user key of a session (SetUser), and maxUserAgent
-// the User-Agent kept with a session bound to a user.
-const (
-	maxUserKey   = 1024
-	maxUserAgent = 256
-)
-
-// indexAdd adds id to the set of user in the backend's user index, if the
-// backend has one and user is not "".
-func (s *ServerStore) indexAdd(ctx context.Context, user, id string) error {
-	ui, ok := s.Backend.(UserIndex)
-	if !ok || user == "" {
-		return nil
-	}
-	if err := ui.AddUserID(ctx, user, id); err != nil && !errors.Is(err, errors.ErrUnsupported) {
-		return wrapError("adding the session to its user's index", err)
-	}
-	return nil
-}
-
-// indexRemove removes id from the set of user once this store deleted its
-// record (never on a mere absence: the record may be about to be created;
-// see UserIndex). A failure leaves an entry that names a record that is
-// gone, which UserSessions and RevokeUser skip and the backend's cleanup
-// removes.
-func (s *ServerStore) indexRemove(ctx context.Context, user, id string) {
-	if ui, ok := s.Backend.(UserIndex); ok && user != "" {
-		_ = ui.RemoveUserID(ctx, user, id)
-	}
 }

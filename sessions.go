@@ -55,6 +55,10 @@ type Session struct {
 	// that its logout removes that ID's forwarding marker (see revoke.go).
 	from string
 
+	// snap is what the store remembers of the session as loaded or last
+	// written, to write only what changed (see change.go).
+	snap snapshot
+
 	// user is the user key the session is bound to (SetUser), and agent
 	// the User-Agent of the request that bound it; both are saved with
 	// the values.
@@ -94,6 +98,7 @@ func (s *Session) afresh(opts *Options) *Session {
 	s.created = 0
 	s.from = ""
 	s.user, s.agent = "", ""
+	s.snap = snapshot{}
 	s.IsNew = true
 	return s
 }
@@ -339,6 +344,9 @@ type serverState struct {
 	// revoked marks a session whose record another request destroyed or
 	// renewed away: every later Save of it fails with ErrSessionRevoked.
 	revoked bool
+	// quiet marks a session revoked while it was only read (a refresh found
+	// its record gone): a Save of it unchanged is no error.
+	quiet bool
 	// indexedUser is the user key under which loadedID is in the
 	// backend's user index: the session's user when it was loaded or last
 	// saved.

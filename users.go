@@ -191,7 +191,7 @@ func (s *ServerStore) loadUserRecord(ctx context.Context, user, id string) (*use
 	}
 	tmp := &Session{opts: *s.Options}
 	tmp.Options = &tmp.opts
-	saved, err := decodeValues(s.Codecs, recordName(id), data, tmp)
+	saved, err := decodeValues(s.Codecs, recordName(id), data, tmp, s.Options)
 	if err != nil && !isDropped(err) {
 		return nil, ErrRecordNotFound
 	}

@@ -148,12 +148,13 @@ func TestStatementTimeout(t *testing.T) {
 	}
 	defer tx.Rollback(ctx)
 
-	// A row lock: the Load passes, the Save's UPDATE waits.
+	// A row lock: the Load passes, the Save's UPDATE waits (a Save of a
+	// changed session: an unchanged one would write nothing).
 	if _, err := tx.Exec(ctx, "SELECT 1 FROM "+store.Table.Sanitize()+" FOR UPDATE"); err != nil {
 		t.Fatal(err)
 	}
 	start := time.Now()
-	user(t, c, "/", "alice")
+	user(t, c, "/bump", "alice")
 	elapsed := time.Since(start)
 	o := a.take()[0]
 	if o.getErr != nil || o.isNew {

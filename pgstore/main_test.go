@@ -101,6 +101,10 @@ func (a *app) handle(ctx *fasthttp.RequestCtx) {
 	case "/logout":
 		s.Options.MaxAge = -1
 		o.saveErr = s.Save(ctx)
+	case "/bump": // a change, so that Save writes
+		n, _ := s.GetInt("bump")
+		s.Values["bump"] = n + 1
+		o.saveErr = s.Save(ctx)
 	default:
 		if !s.IsNew {
 			o.saveErr = s.Save(ctx)

@@ -152,6 +152,10 @@ func Run(t *testing.T, cfg Config) {
 		{"RevokeUserConcurrent", true, false, testRevokeUserConcurrent},
 		{"Tokens", true, false, testTokens},
 		{"TokensAndCookies", true, false, testTokensAndCookies},
+		{"UnchangedWritesNothing", false, false, testUnchangedWritesNothing},
+		{"RefreshKeepsSessionAlive", false, false, testRefreshKeepsSessionAlive},
+		{"ReadOnlyStaleRequest", true, false, testReadOnlyStaleRequest},
+		{"TouchContract", true, false, testTouchContract},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -147,7 +147,12 @@ func TestPerSessionMaxAge(t *testing.T) {
 	// gorilla saved the session again with its own MaxAge, keeping our
 	// entry: our store reads back the session's MaxAge, and hides the entry.
 	var rec recorder
-	back := startFast(t, ourReader(ourStore(t, hash, block), &rec))
+	// A store that re-signs on every Save, so that the re-saved cookie
+	// shows the MaxAge the session kept (an unchanged session is not
+	// written by default).
+	reader := ourStore(t, hash, block)
+	reader.RefreshAfter = -1
+	back := startFast(t, ourReader(reader, &rec))
 	back.get(t, "/", resaved)
 	r := rec.last(t)
 	check(t, "our read of gorilla's re-saved remember-me cookie", r, false, basicValues(), nil)
