@@ -40,6 +40,7 @@
 //	GET /login?user=NAME    log in: stores the user, adds a flash, renews the ID, redirects to /
 //	GET /private            the logged-in user's page; 401 when not logged in
 //	GET /logout             deletes the session, redirects to /
+//	GET /fail               adds a flash and fails (503): the flash is kept
 package main
 
 import (
@@ -145,28 +146,27 @@ func newStore(hash, block []byte) *sessions.MemoryStore {
 }
 
 // saveSessions is the middleware that saves, once per request, every
-// session the handlers got with store.Get: it runs the rest of the chain,
-// then sessions.Save. Register it before the routes that use sessions.
+// session the handlers changed: it runs the rest of the chain, then
+// sessions.Save, also when a handler returned an error, so that what it
+// did before the error (a flash that explains it) is kept. Register it
+// before the routes that use sessions. A session that is new and empty, or
+// unchanged, is not written: visitors without a session get no record.
 //
-// When a handler returns an error, its session changes are dropped and the
-// error goes on to Fiber's ErrorHandler. When a Save fails, the response the
-// handler built is discarded and the client gets a 500.
-//
-// sessions.Save saves every session the request got, new and untouched ones
-// too: a handler that only looks at a session it finds new calls
-// sessions.Clear, or a server-side store would keep a record for every
-// request that came without a cookie (see home).
+// ErrSessionRevoked is not an error: the request raced a logout or a login
+// of the same browser, which set the cookie the browser now holds, and
+// nothing was written. Any other failed Save discards the response and
+// answers 500. (With several sessions per request, check each of
+// errors.Join's errors: one revoked session should not hide the failure of
+// another.)
 func saveSessions(logger *log.Logger) fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		if err := c.Next(); err != nil {
-			return err
-		}
-		if err := sessions.Save(c.Context()); err != nil {
-			logger.Printf("%s %s: %v", c.Method(), c.Path(), err)
+		err := c.Next()
+		if serr := sessions.Save(c.Context()); serr != nil && !errors.Is(serr, sessions.ErrSessionRevoked) {
+			logger.Printf("%s %s: %v", c.Method(), c.Path(), serr)
 			c.Response().Reset()
 			return fiber.ErrInternalServerError
 		}
-		return nil
+		return err
 	}
 }
 
@@ -191,6 +191,7 @@ func newApp(store *sessions.MemoryStore, logger *log.Logger) *fiber.App {
 	app.Get("/login", h.login)
 	app.Get("/private", h.private)
 	app.Get("/logout", h.logout)
+	app.Get("/fail", h.fail)
 	return app
 }
 
@@ -236,19 +237,9 @@ func render(c *fiber.Ctx, d pageData) error {
 // home is the public page. Reading the flashes removes them from the
 // session; the middleware saves it, so they are shown only once.
 func (h *handlers) home(c *fiber.Ctx) error {
-	s, invalid := h.session(c)
-	switch {
-	case invalid:
-		// Delete the unreadable cookie, so that it is not sent (and
-		// logged) again on every request.
-		s.Options.MaxAge = -1
-	case s.IsNew:
-		// A visitor without a session: there is nothing to save, and
-		// saving would create a record (and a cookie) for every request
-		// without a cookie. sessions.Save saves every session the request
-		// got, so forget them.
-		sessions.Clear(c.Context())
-	}
+	// An unreadable cookie gives a new session, and the store answers with
+	// a deletion cookie so that the browser stops sending it.
+	s, _ := h.session(c)
 	return render(c, pageData{Title: "Fiber v2 example", User: s.GetString("user"), Flashes: s.Flashes()})
 }
 
@@ -272,6 +263,14 @@ func (h *handlers) login(c *fiber.Ctx) error {
 	s.Values["user"] = user
 	s.AddFlash("Welcome, " + user + "!")
 	return c.Redirect("/", fiber.StatusSeeOther)
+}
+
+// fail is a handler that fails after it added a flash explaining why: the
+// middleware saves it all the same, and the next page shows it.
+func (h *handlers) fail(c *fiber.Ctx) error {
+	s, _ := h.session(c)
+	s.AddFlash("The last action failed; nothing was changed.")
+	return fiber.NewError(fiber.StatusServiceUnavailable, "try again later")
 }
 
 // private is the page that needs a login.

@@ -169,3 +169,17 @@ func TestSaveError(t *testing.T) {
 	}
 	wantRecords(t, "after a failing Save", store, 0)
 }
+
+// TestFlashKeptOnError checks that the save middleware saves the session
+// also when the handler returned an error: the flash the handler added
+// before failing is shown on the next page.
+func TestFlashKeptOnError(t *testing.T) {
+	store := newStore(exampletest.HashKey, exampletest.BlockKey)
+	ts := startServer(t, store)
+	b := ts.Browser()
+	exampletest.WantRedirect(t, "/login", b.Get("/login?user=Ann"), "/")
+	b.Get("/") // the welcome flash, read
+	exampletest.WantStatus(t, "/fail", b.Get("/fail"), http.StatusServiceUnavailable)
+	r := b.Get("/")
+	exampletest.WantBody(t, "/ after /fail", r, `<p class="flash">The last action failed; nothing was changed.</p>`, `<strong id="user">Ann</strong>`)
+}
