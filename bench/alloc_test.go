@@ -18,7 +18,7 @@ func TestCookieStoreAllocs(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := checkRoundTrip(r); err != nil {
+		if err := checkRoundTrip(r, changing); err != nil {
 			t.Fatal(err)
 		}
 		var serr error

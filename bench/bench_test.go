@@ -7,9 +7,18 @@ import (
 	fhmemory "github.com/fasthttp/session/v2/providers/memory"
 )
 
-// benchRig checks once that the rig really does the round trip (visits 42
-// -> 43 read back from the response), then times its requests.
+// benchRig checks once that the rig really does the round trip of the
+// changing scenario (visits 42 -> 43 read back from the response), then
+// times its requests.
 func benchRig(b *testing.B, r *rig, err error) {
+	b.Helper()
+	benchScenario(b, r, err, changing)
+}
+
+// benchScenario checks once that the rig really does the round trip of sc,
+// then times its requests and, for this package's server-side stores,
+// reports the backend calls per request (loads/op, writes/op, touches/op).
+func benchScenario(b *testing.B, r *rig, err error, sc scenario) {
 	b.Helper()
 	if err != nil {
 		b.Fatal(err)
@@ -17,15 +26,22 @@ func benchRig(b *testing.B, r *rig, err error) {
 	if r.close != nil {
 		b.Cleanup(r.close)
 	}
-	if err := checkRoundTrip(r); err != nil {
+	if err := checkRoundTrip(r, sc); err != nil {
 		b.Fatal(err)
 	}
+	var before callCounts
+	if r.calls != nil {
+		before = r.calls.counts()
+	}
 	b.ReportAllocs()
+	n := 0
 	for b.Loop() {
 		if err := r.serve(); err != nil {
 			b.Fatal(err)
 		}
+		n++
 	}
+	reportCalls(b, r.calls, before, n)
 }
 
 // BenchmarkBareFasthttp is the floor: a fasthttp handler that reads a
@@ -52,7 +68,7 @@ func BenchmarkCookieStoreRegistry(b *testing.B) {
 
 // BenchmarkGorillaCookieStore is gorilla/sessions' CookieStore on net/http.
 func BenchmarkGorillaCookieStore(b *testing.B) {
-	r, err := newGorillaRig(newGorillaCookieStore())
+	r, err := newGorillaRig(newGorillaCookieStore(), changing)
 	benchRig(b, r, err)
 }
 
@@ -62,7 +78,7 @@ func BenchmarkFilesystemStore(b *testing.B) {
 }
 
 func BenchmarkGorillaFilesystemStore(b *testing.B) {
-	r, err := newGorillaRig(newGorillaFilesystemStore(b.TempDir()))
+	r, err := newGorillaRig(newGorillaFilesystemStore(b.TempDir()), changing)
 	benchRig(b, r, err)
 }
 
@@ -78,26 +94,26 @@ func BenchmarkFasthttpSessionMemory(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	r, err := newFasthttpSessionRig(p)
+	r, err := newFasthttpSessionRig(p, changing)
 	benchRig(b, r, err)
 }
 
 func BenchmarkFiberSessionMemory(b *testing.B) {
-	r, err := newFiberRig()
+	r, err := newFiberRig(changing)
 	benchRig(b, r, err)
 }
 
 func BenchmarkSCSMemstore(b *testing.B) {
-	r, err := newSCSRig()
+	r, err := newSCSRig(changing)
 	benchRig(b, r, err)
 }
 
 func BenchmarkRedisStore(b *testing.B) {
-	r, err := newOurRedisRig(redisAddr(b), true)
+	r, err := newOurRedisRig(redisAddr(b), changing)
 	benchRig(b, r, err)
 }
 
 func BenchmarkFasthttpSessionRedis(b *testing.B) {
-	r, err := newFasthttpSessionRedisRig(redisAddr(b))
+	r, err := newFasthttpSessionRedisRig(redisAddr(b), changing)
 	benchRig(b, r, err)
 }

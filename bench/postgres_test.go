@@ -28,39 +28,39 @@ func pgPool(tb testing.TB) *pgxpool.Pool {
 	return pool
 }
 
-// newOurPostgresRig runs the scenario with pgstore, through the Registry.
-func newOurPostgresRig(tb testing.TB) (*rig, error) {
+// newOurPostgresRig runs sc with pgstore, through the Registry.
+func newOurPostgresRig(tb testing.TB, sc scenario) (*rig, error) {
 	store := pgstore.New(pgPool(tb), hashKey, blockKey)
 	if err := store.CreateTable(context.Background()); err != nil {
 		return nil, err
 	}
-	return newOurRig(store, true)
+	return newOurScenarioRig(store, true, sc)
 }
 
 // scsSchema is the table of scs's pgxstore, from its README.
 const scsSchema = `CREATE TABLE sessions (token TEXT PRIMARY KEY, data BYTEA NOT NULL, expiry TIMESTAMPTZ NOT NULL);
 CREATE INDEX sessions_expiry_idx ON sessions (expiry);`
 
-// newSCSPostgresRig runs the scenario with alexedwards/scs over its pgx
-// store, without its cleanup goroutine.
-func newSCSPostgresRig(tb testing.TB) (*rig, error) {
+// newSCSPostgresRig runs sc with alexedwards/scs over its pgx store,
+// without its cleanup goroutine.
+func newSCSPostgresRig(tb testing.TB, sc scenario) (*rig, error) {
 	pool := pgPool(tb)
 	if _, err := pool.Exec(context.Background(), scsSchema); err != nil {
 		return nil, err
 	}
-	return newSCSRigOn(pgxstore.NewWithCleanupInterval(pool, 0))
+	return newSCSRigOn(pgxstore.NewWithCleanupInterval(pool, 0), sc)
 }
 
 // BenchmarkPostgresStore is pgstore on a local PostgreSQL: one SELECT and
 // one UPDATE per request.
 func BenchmarkPostgresStore(b *testing.B) {
-	r, err := newOurPostgresRig(b)
+	r, err := newOurPostgresRig(b, changing)
 	benchRig(b, r, err)
 }
 
 // BenchmarkSCSPostgres is alexedwards/scs's pgxstore on net/http: a SELECT
 // and an upsert per request; the cookie holds the raw token.
 func BenchmarkSCSPostgres(b *testing.B) {
-	r, err := newSCSPostgresRig(b)
+	r, err := newSCSPostgresRig(b, changing)
 	benchRig(b, r, err)
 }

@@ -115,15 +115,15 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// newOurRedisRig runs the scenario with redisstore on a client of its own,
-// with a database flushed first.
-func newOurRedisRig(addr string, registry bool) (*rig, error) {
+// newOurRedisRig runs sc with redisstore, through the Registry, on a
+// client of its own, with a database flushed first.
+func newOurRedisRig(addr string, sc scenario) (*rig, error) {
 	client := redis.NewClient(&redis.Options{Addr: addr, ContextTimeoutEnabled: true})
 	if err := client.FlushDB(context.Background()).Err(); err != nil {
 		_ = client.Close()
 		return nil, err
 	}
-	r, err := newOurRig(redisstore.New(client, hashKey, blockKey), registry)
+	r, err := newOurScenarioRig(redisstore.New(client, hashKey, blockKey), true, sc)
 	if err != nil {
 		_ = client.Close()
 		return nil, err
@@ -132,9 +132,9 @@ func newOurRedisRig(addr string, registry bool) (*rig, error) {
 	return r, nil
 }
 
-// newFasthttpSessionRedisRig runs the scenario with fasthttp/session's
-// redis provider (go-redis v9 underneath).
-func newFasthttpSessionRedisRig(addr string) (*rig, error) {
+// newFasthttpSessionRedisRig runs sc with fasthttp/session's redis
+// provider (go-redis v9 underneath).
+func newFasthttpSessionRedisRig(addr string, sc scenario) (*rig, error) {
 	p, err := fhredis.New(fhredis.Config{KeyPrefix: "fhsession", Addr: addr})
 	if err != nil {
 		return nil, err
@@ -142,5 +142,5 @@ func newFasthttpSessionRedisRig(addr string) (*rig, error) {
 	if p == nil {
 		return nil, errors.New("no provider")
 	}
-	return newFasthttpSessionRig(p)
+	return newFasthttpSessionRig(p, sc)
 }

@@ -18,12 +18,12 @@ func TestRoundTrip(t *testing.T) {
 		{"BareFasthttp", func(*testing.T) (*rig, error) { return newBareRig() }},
 		{"CookieStore", func(*testing.T) (*rig, error) { return newOurRig(newOurCookieStore(), false) }},
 		{"CookieStoreRegistry", func(*testing.T) (*rig, error) { return newOurRig(newOurCookieStore(), true) }},
-		{"GorillaCookieStore", func(*testing.T) (*rig, error) { return newGorillaRig(newGorillaCookieStore()) }},
+		{"GorillaCookieStore", func(*testing.T) (*rig, error) { return newGorillaRig(newGorillaCookieStore(), changing) }},
 		{"FilesystemStore", func(t *testing.T) (*rig, error) {
 			return newOurRig(sessions.NewFilesystemStore(t.TempDir(), hashKey, blockKey), true)
 		}},
 		{"GorillaFilesystemStore", func(t *testing.T) (*rig, error) {
-			return newGorillaRig(newGorillaFilesystemStore(t.TempDir()))
+			return newGorillaRig(newGorillaFilesystemStore(t.TempDir()), changing)
 		}},
 		{"MemoryStore", func(*testing.T) (*rig, error) {
 			return newOurRig(sessions.NewMemoryStore(hashKey, blockKey), true)
@@ -33,14 +33,14 @@ func TestRoundTrip(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			return newFasthttpSessionRig(p)
+			return newFasthttpSessionRig(p, changing)
 		}},
-		{"FiberSessionMemory", func(*testing.T) (*rig, error) { return newFiberRig() }},
-		{"SCSMemstore", func(*testing.T) (*rig, error) { return newSCSRig() }},
-		{"RedisStore", func(t *testing.T) (*rig, error) { return newOurRedisRig(redisAddr(t), true) }},
-		{"FasthttpSessionRedis", func(t *testing.T) (*rig, error) { return newFasthttpSessionRedisRig(redisAddr(t)) }},
-		{"PostgresStore", func(t *testing.T) (*rig, error) { return newOurPostgresRig(t) }},
-		{"SCSPostgres", func(t *testing.T) (*rig, error) { return newSCSPostgresRig(t) }},
+		{"FiberSessionMemory", func(*testing.T) (*rig, error) { return newFiberRig(changing) }},
+		{"SCSMemstore", func(*testing.T) (*rig, error) { return newSCSRig(changing) }},
+		{"RedisStore", func(t *testing.T) (*rig, error) { return newOurRedisRig(redisAddr(t), changing) }},
+		{"FasthttpSessionRedis", func(t *testing.T) (*rig, error) { return newFasthttpSessionRedisRig(redisAddr(t), changing) }},
+		{"PostgresStore", func(t *testing.T) (*rig, error) { return newOurPostgresRig(t, changing) }},
+		{"SCSPostgres", func(t *testing.T) (*rig, error) { return newSCSPostgresRig(t, changing) }},
 	}
 	for _, tc := range rigs {
 		t.Run(tc.name, func(t *testing.T) {
@@ -51,7 +51,7 @@ func TestRoundTrip(t *testing.T) {
 			if r.close != nil {
 				t.Cleanup(r.close)
 			}
-			if err := checkRoundTrip(r); err != nil {
+			if err := checkRoundTrip(r, changing); err != nil {
 				t.Fatal(err)
 			}
 			// Later requests repeat the work: cookie stores go from 42 to

@@ -1,16 +1,22 @@
 package bench
 
-// The scenario, identical for every library: a request carries a session
+// The scenarios, identical for every library: a request carries a session
 // cookie for a session holding user_id="12345", name="Alice Example" and
-// visits=42; the handler gets the session, increments visits and saves it;
-// the response carries the Set-Cookie.
+// visits=42. In the changing scenario the handler gets the session,
+// increments visits and saves it, and the response carries the Set-Cookie.
+// In the read-only scenario the handler gets the session, reads visits
+// (which must be 42) and saves it the way the library's users do (for
+// this package sessions.Save, which writes nothing for an unchanged
+// session; gorilla, fasthttp/session and Fiber write on every Save; scs
+// commits only a modified session).
 //
 // Each library is wrapped in a rig: serve runs one request of the scenario
 // the way a server would (reset the response, put the cookie on the
 // request, call the handler, release the per-request state), and visits
 // reads back, through the library itself, the visits held by the session
-// that the last response's cookie names. The benchmarks, the round-trip
-// tests and the allocation test all use the same rigs.
+// that the last response's cookie names (in the read-only scenario, the
+// request's cookie when the response sets none). The benchmarks, the
+// round-trip tests and the allocation test all use the same rigs.
 
 import (
 	"crypto/rand"
@@ -59,19 +65,51 @@ func randomKey() []byte {
 	return k
 }
 
+// scenario is what a request does with the session.
+type scenario int
+
+const (
+	// changing: visits++ and save; the figures of the history.
+	changing scenario = iota
+	// readOnly: read visits (42) and save, unchanged.
+	readOnly
+)
+
+// visit is what a request of sc does with n, the visits it read: changing,
+// it stores next = n+1 (store is true); read-only, it stores nothing, and
+// fails unless it read 42.
+func (sc scenario) visit(n int) (next int, store bool, err error) {
+	if sc == changing {
+		return n + 1, true, nil
+	}
+	if n != startVisits {
+		return 0, false, fmt.Errorf("a read-only request read visits=%d, want %d", n, startVisits)
+	}
+	return n, false, nil
+}
+
 type rig struct {
 	// serve runs one request of the scenario.
 	serve func() error
 	// visits returns the visits of the session named by the Set-Cookie of
-	// the last response, read back through the library.
+	// the last response, read back through the library (in the read-only
+	// scenario, of the request's session when the response set no cookie).
 	visits func() (int, error)
 	// close releases what the rig holds (servers, goroutines); may be nil.
 	close func()
+	// calls counts the backend calls of this package's server-side stores;
+	// nil for the others.
+	calls *countingBackend
+	// store is this package's store of the rig, and response the response
+	// of its last request; nil for the others.
+	store    sessions.Store
+	response *fasthttp.Response
 }
 
-// checkRoundTrip runs one request and checks that the response's cookie
-// names a session whose visits went from 42 to 43.
-func checkRoundTrip(r *rig) error {
+// checkRoundTrip runs one request of sc and checks that the response's
+// cookie (or, read-only, the request's when the response sets none) names
+// a session whose visits went from 42 to 43 (read-only: stayed 42).
+func checkRoundTrip(r *rig, sc scenario) error {
 	if err := r.serve(); err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
@@ -79,8 +117,12 @@ func checkRoundTrip(r *rig) error {
 	if err != nil {
 		return fmt.Errorf("reading back: %w", err)
 	}
-	if n != startVisits+1 {
-		return fmt.Errorf("visits read back from the response: %d, want %d", n, startVisits+1)
+	want := startVisits + 1
+	if sc == readOnly {
+		want = startVisits
+	}
+	if n != want {
+		return fmt.Errorf("visits read back from the response: %d, want %d", n, want)
 	}
 	return nil
 }
@@ -165,7 +207,7 @@ func ourSeed(store sessions.Store) ([]byte, error) {
 }
 
 // ourDirect is the handler straight from the store: New and Save.
-func ourDirect(store sessions.Store) func(*fasthttp.RequestCtx) error {
+func ourDirect(store sessions.Store, sc scenario) func(*fasthttp.RequestCtx) error {
 	return func(ctx *fasthttp.RequestCtx) error {
 		s, err := store.New(ctx, cookieName)
 		if err != nil {
@@ -175,14 +217,20 @@ func ourDirect(store sessions.Store) func(*fasthttp.RequestCtx) error {
 		if err != nil {
 			return err
 		}
-		s.Values["visits"] = n + 1
+		next, set, err := sc.visit(n)
+		if err != nil {
+			return err
+		}
+		if set {
+			s.Values["visits"] = next
+		}
 		return store.Save(ctx, s)
 	}
 }
 
 // ourRegistry is the handler as applications write it: Get through the
 // request's Registry and the package-level Save.
-func ourRegistry(store sessions.Store) func(*fasthttp.RequestCtx) error {
+func ourRegistry(store sessions.Store, sc scenario) func(*fasthttp.RequestCtx) error {
 	return func(ctx *fasthttp.RequestCtx) error {
 		s, err := sessions.GetRegistry(ctx).Get(store, cookieName)
 		if err != nil {
@@ -192,15 +240,32 @@ func ourRegistry(store sessions.Store) func(*fasthttp.RequestCtx) error {
 		if err != nil {
 			return err
 		}
-		s.Values["visits"] = n + 1
+		next, set, err := sc.visit(n)
+		if err != nil {
+			return err
+		}
+		if set {
+			s.Values["visits"] = next
+		}
 		return sessions.Save(ctx)
 	}
 }
 
-// ourVisits reads back the session named by the last response's cookie.
-func ourVisits(store sessions.Store, resp *fasthttp.Response) func() (int, error) {
+// lastCookie returns the cookie of the last response, or in the read-only
+// scenario sent (the request's cookie) when the response set none.
+func lastCookie(resp *fasthttp.Response, sc scenario, sent []byte) ([]byte, error) {
+	value, err := responseCookie(resp, cookieName)
+	if err != nil && sc == readOnly {
+		return sent, nil
+	}
+	return value, err
+}
+
+// ourVisits reads back the session named by the last response's cookie
+// (read-only: or by sent).
+func ourVisits(store sessions.Store, resp *fasthttp.Response, sc scenario, sent []byte) func() (int, error) {
 	return func() (int, error) {
-		value, err := responseCookie(resp, cookieName)
+		value, err := lastCookie(resp, sc, sent)
 		if err != nil {
 			return 0, err
 		}
@@ -220,19 +285,33 @@ func ourVisits(store sessions.Store, resp *fasthttp.Response) func() (int, error
 	}
 }
 
-// newOurRig returns the rig of one of this package's stores; registry
-// selects the Registry handler over the direct one.
+// newOurRig returns the rig of one of this package's stores for the
+// changing scenario; registry selects the Registry handler over the direct
+// one.
 func newOurRig(store sessions.Store, registry bool) (*rig, error) {
+	return newOurScenarioRig(store, registry, changing)
+}
+
+// newOurScenarioRig returns the rig of one of this package's stores for
+// sc. The backend of a server-side store is wrapped to count its calls
+// (after the seeding, which creates the session).
+func newOurScenarioRig(store sessions.Store, registry bool, sc scenario) (*rig, error) {
 	value, err := ourSeed(store)
 	if err != nil {
 		return nil, fmt.Errorf("seeding: %w", err)
 	}
-	h := ourDirect(store)
+	h := ourDirect(store, sc)
 	if registry {
-		h = ourRegistry(store)
+		h = ourRegistry(store, sc)
 	}
 	ctx := newRequestCtx("/")
-	return &rig{serve: fastServe(ctx, cookieName, value, h), visits: ourVisits(store, &ctx.Response)}, nil
+	return &rig{
+		serve:    fastServe(ctx, cookieName, value, h),
+		visits:   ourVisits(store, &ctx.Response, sc, value),
+		calls:    countCalls(store),
+		store:    store,
+		response: &ctx.Response,
+	}, nil
 }
 
 func newOurCookieStore() *sessions.CookieStore {
@@ -283,11 +362,11 @@ func newBareRig() (*rig, error) {
 
 // ---- gorilla/sessions on net/http ----
 
-// newGorillaRig runs the scenario with a gorilla/sessions store. Each
+// newGorillaRig runs sc with a gorilla/sessions store. Each
 // request gets a fresh *http.Request copied from a template, as net/http
 // gives each request its own (gorilla keeps its registry in the request's
 // context, so reusing one request would skip the decoding).
-func newGorillaRig(store gsessions.Store) (*rig, error) {
+func newGorillaRig(store gsessions.Store, sc scenario) (*rig, error) {
 	seed := httptest.NewRequest(http.MethodGet, "/", nil)
 	w := httptest.NewRecorder()
 	s, err := store.New(seed, cookieName)
@@ -315,7 +394,13 @@ func newGorillaRig(store gsessions.Store) (*rig, error) {
 		if err != nil {
 			return err
 		}
-		s.Values["visits"] = n + 1
+		next, set, err := sc.visit(n)
+		if err != nil {
+			return err
+		}
+		if set {
+			s.Values["visits"] = next
+		}
 		return s.Save(r, w)
 	}
 	req := new(http.Request)
@@ -327,7 +412,7 @@ func newGorillaRig(store gsessions.Store) (*rig, error) {
 			return handler(last, req)
 		},
 		visits: func() (int, error) {
-			c, err := recorderCookie(last)
+			c, err := lastRecorderCookie(last, sc, cookie)
 			if err != nil {
 				return 0, err
 			}
@@ -374,11 +459,21 @@ func recorderCookie(w *httptest.ResponseRecorder) (*http.Cookie, error) {
 	return nil, fmt.Errorf("the response has no Set-Cookie %q", cookieName)
 }
 
+// lastRecorderCookie returns the session cookie of w, or in the read-only
+// scenario sent (the request's cookie) when w set none.
+func lastRecorderCookie(w *httptest.ResponseRecorder, sc scenario, sent *http.Cookie) (*http.Cookie, error) {
+	c, err := recorderCookie(w)
+	if err != nil && sc == readOnly && w != nil {
+		return sent, nil
+	}
+	return c, err
+}
+
 // ---- fasthttp/session v2 ----
 
-// newFasthttpSessionRig runs the scenario with fasthttp/session v2 over
+// newFasthttpSessionRig runs sc with fasthttp/session v2 over
 // provider. It neither signs nor encrypts: the cookie holds the raw ID.
-func newFasthttpSessionRig(provider fhsession.Provider) (*rig, error) {
+func newFasthttpSessionRig(provider fhsession.Provider, sc scenario) (*rig, error) {
 	cfg := fhsession.NewDefaultConfig()
 	cfg.CookieName = cookieName
 	cfg.Expiration = maxAge
@@ -411,14 +506,20 @@ func newFasthttpSessionRig(provider fhsession.Provider) (*rig, error) {
 		if err != nil {
 			return err
 		}
-		st.Set("visits", n+1)
+		next, set, err := sc.visit(n)
+		if err != nil {
+			return err
+		}
+		if set {
+			st.Set("visits", next)
+		}
 		return sess.Save(ctx, st)
 	}
 	ctx := newRequestCtx("/")
 	return &rig{
 		serve: fastServe(ctx, cookieName, value, h),
 		visits: func() (int, error) {
-			v, err := responseCookie(&ctx.Response, cookieName)
+			v, err := lastCookie(&ctx.Response, sc, value)
 			if err != nil {
 				return 0, err
 			}
@@ -438,9 +539,9 @@ func newFasthttpSessionRig(provider fhsession.Provider) (*rig, error) {
 
 // ---- Fiber v2 session middleware, memory storage ----
 
-// newFiberRig runs the scenario through a Fiber app's handler, with the
-// session middleware's default memory storage.
-func newFiberRig() (*rig, error) {
+// newFiberRig runs sc through a Fiber app's handler, with the session
+// middleware's default memory storage.
+func newFiberRig(sc scenario) (*rig, error) {
 	app := fiber.New(fiber.Config{DisableStartupMessage: true})
 	store := fibersession.New(fibersession.Config{
 		Expiration:     maxAge,
@@ -468,7 +569,13 @@ func newFiberRig() (*rig, error) {
 		if err != nil {
 			return err
 		}
-		s.Set("visits", n+1)
+		next, set, err := sc.visit(n)
+		if err != nil {
+			return err
+		}
+		if set {
+			s.Set("visits", next)
+		}
 		return s.Save()
 	})
 	app.Get("/read", func(c *fiber.Ctx) error {
@@ -505,7 +612,7 @@ func newFiberRig() (*rig, error) {
 	return &rig{
 		serve: fastServe(ctx, cookieName, value, call),
 		visits: func() (int, error) {
-			v, err := responseCookie(&ctx.Response, cookieName)
+			v, err := lastCookie(&ctx.Response, sc, value)
 			if err != nil {
 				return 0, err
 			}
@@ -522,14 +629,15 @@ func newFiberRig() (*rig, error) {
 
 // ---- alexedwards/scs v2, memstore, on net/http ----
 
-func newSCSRig() (*rig, error) {
+func newSCSRig(sc scenario) (*rig, error) {
 	// No cleanup goroutine: it does not touch the request path, and
 	// memstore's StopCleanup races with the goroutine's start.
-	return newSCSRigOn(memstore.NewWithCleanupInterval(0))
+	return newSCSRigOn(memstore.NewWithCleanupInterval(0), sc)
 }
 
-// newSCSRigOn runs the scenario with scs over store.
-func newSCSRigOn(store scs.Store) (*rig, error) {
+// newSCSRigOn runs sc with scs over store: LoadAndSave, which commits
+// (and sets the cookie) only when the handler modified the session.
+func newSCSRigOn(store scs.Store, sc scenario) (*rig, error) {
 	sm := scs.New()
 	sm.Store = store
 	sm.Lifetime = maxAge
@@ -551,7 +659,14 @@ func newSCSRigOn(store scs.Store) (*rig, error) {
 			herr = fmt.Errorf("visits holds %T", sm.Get(r.Context(), "visits"))
 			return
 		}
-		sm.Put(r.Context(), "visits", n+1)
+		next, set, err := sc.visit(n)
+		if err != nil {
+			herr = err
+			return
+		}
+		if set {
+			sm.Put(r.Context(), "visits", next)
+		}
 	}))
 	read := sm.LoadAndSave(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if sm.GetString(r.Context(), "user_id") != userID || sm.GetString(r.Context(), "name") != userName {
@@ -586,7 +701,7 @@ func newSCSRigOn(store scs.Store) (*rig, error) {
 			return nil
 		},
 		visits: func() (int, error) {
-			c, err := recorderCookie(last)
+			c, err := lastRecorderCookie(last, sc, cookie)
 			if err != nil {
 				return 0, err
 			}
