@@ -2,20 +2,35 @@
 // running the benchmark scenario, on loopback, for wrk to load.
 //
 //	loadserver -mode=bare|cookie|gorilla -addr 127.0.0.1:0
+//	loadserver -mode=redis|redis-read|fhredis|fhredis-read -redis 127.0.0.1:6379 -addr 127.0.0.1:0
 //
 // Modes:
 //
-//	cookie   fasthttp, this package's CookieStore (HMAC-SHA256 + AES-256),
-//	         through the request's Registry: Get, visits++, sessions.Save
-//	gorilla  net/http, gorilla/sessions' CookieStore with the same keys
-//	bare     fasthttp without sessions: reads the cookie, sets it back
+//	cookie        fasthttp, this package's CookieStore (HMAC-SHA256 +
+//	              AES-256), through the request's Registry: Get, visits++,
+//	              sessions.Save
+//	gorilla       net/http, gorilla/sessions' CookieStore with the same keys
+//	bare          fasthttp without sessions: reads the cookie, sets it back
+//	redis         fasthttp, this package's redisstore on the Redis server
+//	              at -redis, through the Registry: Get, visits++,
+//	              sessions.Save (a pipelined GET+PTTL, then SET ... XX)
+//	redis-read    the same, read-only: Get, read visits, sessions.Save,
+//	              which writes nothing for an unchanged session (one round
+//	              trip per request)
+//	fhredis       fasthttp, fasthttp/session v2's Redis provider on the same
+//	              server: Get, visits++, Save (GET, then SET)
+//	fhredis-read  the same, read-only: Get, read visits, Save (which still
+//	              writes: GET, then SET)
+//
+// Both Redis stores use go-redis v9 with its default pool.
 //
 // Routes: GET /login creates the session (user_id "12345", name "Alice
 // Example", visits 42) and sets its cookie; GET / is the scenario: it
-// loads the session from the request's cookie, increments visits, saves
-// it, and answers "visits=N" (500 when the cookie is missing or invalid,
-// so that wrk counts it as an error). In bare mode /login sets a cookie of
-// the same size and / answers "ok" when the request carries one.
+// loads the session from the request's cookie, increments visits (or, in
+// the -read modes, only reads them), saves it, and answers "visits=N" (500
+// when the cookie is missing or invalid, so that wrk counts it as an
+// error). In bare mode /login sets a cookie of the same size and / answers
+// "ok" when the request carries one.
 //
 // Once listening it prints "addr=HOST:PORT" on standard output. With
 // -cpuprofile FILE it profiles itself until SIGINT or SIGTERM.
@@ -24,6 +39,7 @@
 //
 //	loadserver -fetch http://127.0.0.1:PORT/login            prints the session cookie's value
 //	loadserver -fetch http://127.0.0.1:PORT/ -cookie VALUE   prints the response body
+//	loadserver -freeport                                     prints a free loopback TCP port
 package main
 
 import (
@@ -43,14 +59,20 @@ import (
 	"time"
 
 	"github.com/fasthttp-sessions/sessions"
+	"github.com/fasthttp-sessions/sessions/redisstore"
+	fhsession "github.com/fasthttp/session/v2"
+	fhredis "github.com/fasthttp/session/v2/providers/redis"
 	gsessions "github.com/gorilla/sessions"
+	"github.com/redis/go-redis/v9"
 	"github.com/valyala/fasthttp"
 )
 
 const cookieName = "session"
 
 func main() {
-	mode := flag.String("mode", "cookie", "bare, cookie or gorilla")
+	mode := flag.String("mode", "cookie", "bare, cookie, gorilla, redis, redis-read, fhredis or fhredis-read")
+	redisAddr := flag.String("redis", "", "the Redis server of the redis modes (HOST:PORT)")
+	freeport := flag.Bool("freeport", false, "print a free loopback TCP port and exit")
 	addr := flag.String("addr", "127.0.0.1:0", "address to listen on (loopback only)")
 	fetch := flag.String("fetch", "", "act as a client: GET this URL and print the session cookie (/login) or the body")
 	cookie := flag.String("cookie", "", "with -fetch: the session cookie's value to send")
@@ -59,6 +81,15 @@ func main() {
 	log.SetFlags(0)
 	log.SetPrefix("loadserver: ")
 
+	if *freeport {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			log.Fatal(err)
+		}
+		fmt.Println(l.Addr().(*net.TCPAddr).Port)
+		_ = l.Close()
+		return
+	}
 	if *fetch != "" {
 		if err := get(*fetch, *cookie); err != nil {
 			log.Fatal(err)
@@ -83,7 +114,16 @@ func main() {
 	hashKey, blockKey := key(), key()
 	switch *mode {
 	case "cookie":
-		serveFast(ln, cookieHandler(sessions.NewCookieStore(hashKey, blockKey)))
+		serveFast(ln, ourHandler(sessions.NewCookieStore(hashKey, blockKey), false))
+	case "redis", "redis-read":
+		client := redis.NewClient(&redis.Options{Addr: needRedis(*redisAddr), ContextTimeoutEnabled: true})
+		serveFast(ln, ourHandler(redisstore.New(client, hashKey, blockKey), *mode == "redis-read"))
+	case "fhredis", "fhredis-read":
+		h, err := fhRedisHandler(needRedis(*redisAddr), *mode == "fhredis-read")
+		if err != nil {
+			log.Fatal(err)
+		}
+		serveFast(ln, h)
 	case "bare":
 		serveFast(ln, bareHandler(hashKey, blockKey))
 	case "gorilla":
@@ -91,7 +131,7 @@ func main() {
 		srv := &http.Server{Handler: gorillaHandler(gsessions.NewCookieStore(hashKey, blockKey)), ReadHeaderTimeout: 10 * time.Second}
 		log.Fatal(srv.Serve(ln))
 	default:
-		log.Fatalf("unknown -mode %q: want bare, cookie or gorilla", *mode)
+		log.Fatalf("unknown -mode %q: want bare, cookie, gorilla, redis, redis-read, fhredis or fhredis-read", *mode)
 	}
 }
 
@@ -137,9 +177,18 @@ func login(s *sessions.Session) {
 	s.Values["visits"] = 42
 }
 
-// cookieHandler is the scenario with this package's CookieStore, written
-// as an application writes it.
-func cookieHandler(store *sessions.CookieStore) fasthttp.RequestHandler {
+// needRedis returns addr, or exits when the mode needs a Redis server and
+// -redis names none.
+func needRedis(addr string) string {
+	if addr == "" {
+		log.Fatal("this -mode needs -redis HOST:PORT")
+	}
+	return addr
+}
+
+// ourHandler is the scenario with one of this package's stores, written as
+// an application writes it; readOnly only reads visits.
+func ourHandler(store sessions.Store, readOnly bool) fasthttp.RequestHandler {
 	return func(ctx *fasthttp.RequestCtx) {
 		s, err := store.Get(ctx, cookieName)
 		if err != nil {
@@ -159,7 +208,9 @@ func cookieHandler(store *sessions.CookieStore) fasthttp.RequestHandler {
 				ctx.Error(err.Error(), fasthttp.StatusInternalServerError)
 				return
 			}
-			s.Values["visits"] = n + 1
+			if !readOnly {
+				s.Values["visits"] = n + 1
+			}
 		default:
 			ctx.Error("not found", fasthttp.StatusNotFound)
 			return
@@ -172,6 +223,62 @@ func cookieHandler(store *sessions.CookieStore) fasthttp.RequestHandler {
 		var buf [32]byte
 		ctx.Response.SetBody(strconv.AppendInt(append(buf[:0], "visits="...), int64(n), 10))
 	}
+}
+
+// fhRedisHandler is the scenario with fasthttp/session v2's Redis
+// provider, written as its README shows; readOnly only reads visits.
+func fhRedisHandler(addr string, readOnly bool) (fasthttp.RequestHandler, error) {
+	provider, err := fhredis.New(fhredis.Config{KeyPrefix: "fhsession", Addr: addr})
+	if err != nil {
+		return nil, err
+	}
+	cfg := fhsession.NewDefaultConfig()
+	cfg.CookieName = cookieName
+	cfg.Expiration = 30 * 24 * time.Hour
+	cfg.CookieSameSite = fasthttp.CookieSameSiteLaxMode
+	sess := fhsession.New(cfg)
+	if err := sess.SetProvider(provider); err != nil {
+		return nil, err
+	}
+	return func(ctx *fasthttp.RequestCtx) {
+		st, err := sess.Get(ctx)
+		if err != nil {
+			ctx.Error(err.Error(), fasthttp.StatusInternalServerError)
+			return
+		}
+		var n int
+		switch string(ctx.Path()) {
+		case "/login":
+			st.Set("user_id", "12345")
+			st.Set("name", "Alice Example")
+			st.Set("visits", 42)
+			n = 42
+		case "/":
+			// Its MessagePack records give back int64.
+			switch v := st.Get("visits").(type) {
+			case int:
+				n = v
+			case int64:
+				n = int(v)
+			default:
+				ctx.Error(fmt.Sprintf("no session (visits holds %T)", v), fasthttp.StatusInternalServerError)
+				return
+			}
+			if !readOnly {
+				n++
+				st.Set("visits", n)
+			}
+		default:
+			ctx.Error("not found", fasthttp.StatusNotFound)
+			return
+		}
+		if err := sess.Save(ctx, st); err != nil {
+			ctx.Error(err.Error(), fasthttp.StatusInternalServerError)
+			return
+		}
+		var buf [32]byte
+		ctx.Response.SetBody(strconv.AppendInt(append(buf[:0], "visits="...), int64(n), 10))
+	}, nil
 }
 
 // bareHandler reads the cookie and sets it back with a session cookie's
