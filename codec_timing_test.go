@@ -10,13 +10,9 @@ import (
 
 // Clock-driven tests of the timestamp rules, and benchmarks.
 
-type codecFakeClock struct{ now int64 }
-
-func (c *codecFakeClock) Now() time.Time { return time.Unix(c.now, 0) }
-
 func TestCodecTimestamps(t *testing.T) {
 	const signed = int64(1_700_000_000)
-	clock := &codecFakeClock{now: signed}
+	clock := &testClock{now: time.Unix(signed, 0)}
 	c := NewCodec(codecHashKey, codecBlockKey).SetSerializer(securecookie.NopEncoder{}).
 		setClock(clock.Now).MaxAge(60)
 	enc, err := c.Encode("n", []byte("v"))
@@ -24,7 +20,7 @@ func TestCodecTimestamps(t *testing.T) {
 		t.Fatal(err)
 	}
 	decodeAt := func(now int64) (int64, error) {
-		clock.now = now
+		clock.Set(now)
 		var got []byte
 		ts, err := c.decodeBytes("n", []byte(enc), &got)
 		if err == nil && string(got) != "v" {
@@ -87,13 +83,13 @@ func TestCodecExpiresSecureCookieValues(t *testing.T) {
 		t.Fatal(err)
 	}
 	signed := signedTimestamp([]byte(enc))
-	clock := &codecFakeClock{now: signed + 86400*30}
+	clock := &testClock{now: time.Unix(signed+86400*30, 0)}
 	c := NewCodec(codecHashKey, nil).SetSerializer(securecookie.NopEncoder{}).setClock(clock.Now)
 	var got []byte
 	if ts, err := c.decodeBytes("n", []byte(enc), &got); err != nil || ts != signed {
 		t.Fatalf("30 days: %d %v", ts, err)
 	}
-	clock.now++
+	clock.Advance(time.Second)
 	_, err = c.decodeBytes("n", []byte(enc), &got)
 	checkCodecErr(t, err, ErrCookieExpired)
 }

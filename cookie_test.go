@@ -451,29 +451,6 @@ func TestSessionCopiesStoreOptions(t *testing.T) {
 	}
 }
 
-// requestWithCookie returns an initialised RequestCtx whose request carries
-// the cookie name=value.
-func requestWithCookie(name, value string) *fasthttp.RequestCtx {
-	var req fasthttp.Request
-	req.Header.SetCookie(name, value)
-	ctx := new(fasthttp.RequestCtx)
-	ctx.Init(&req, nil, nil)
-	return ctx
-}
-
-// cookieValue returns the value of the Set-Cookie for name in ctx's
-// response.
-func cookieValue(t testing.TB, ctx *fasthttp.RequestCtx, name string) string {
-	t.Helper()
-	ck := fasthttp.AcquireCookie()
-	defer fasthttp.ReleaseCookie(ck)
-	ck.SetKey(name)
-	if !ctx.Response.Header.Cookie(ck) {
-		t.Fatalf("no Set-Cookie for %q", name)
-	}
-	return string(ck.Value())
-}
-
 // encodeAt encodes v as securecookie does, but dated unixTime, to make
 // expired and future cookies without waiting.
 func encodeAt(t testing.TB, name string, v any, unixTime int64, hashKey, blockKey []byte) string {

@@ -56,13 +56,23 @@
 //     servers, but a session cannot be revoked before it expires and its
 //     size is limited (see "Cookie size" below).
 //   - FilesystemStore and MemoryStore keep the values on the server and
-//     only a signed, encrypted ID in the cookie. They are built on
-//     ServerStore, which does the ID, cookie, expiry and renewal work for
-//     any Backend; the redisstore module provides a Redis backend.
+//     only a signed, encrypted ID in the cookie (or, for clients without
+//     cookies, in a header: ServerStore.TokenHeader). They are built on
+//     ServerStore, which does the ID, cookie, expiry, renewal and
+//     revocation work for any Backend; the redisstore and pgstore modules
+//     provide Redis and PostgreSQL backends. ServerStore also lists and
+//     ends the sessions of one user (UserSessions, Revoke, RevokeUser) on
+//     a backend that keeps a UserIndex.
+//
+// A Save of a session that did not change since it was loaded writes
+// nothing and sends no cookie, except, now and then, to refresh its expiry
+// (see the stores' RefreshAfter). Middleware saves every session a handler
+// changed, after the handler.
 //
 // A store is safe for concurrent use once configured: set its Options and
-// codecs before serving requests. A Session belongs to the request that
-// loaded it and is not safe for concurrent use.
+// codecs before serving requests, and call its Check method at start-up. A
+// Session belongs to the request that loaded it and is not safe for
+// concurrent use.
 //
 // Errors start with "sessions: " and wrap the sentinel errors of this
 // package (ErrCookieInvalid, ErrCookieExpired, ErrCookieTooLong,

@@ -61,9 +61,11 @@ import (
 // a new session and an error wrapping ErrUnsafeFolder. Subfolders and
 // files of other names are left alone.
 //
-// Records expire Lifetime after their last Save, judged by the file's
-// modification time, whatever the MaxAge of the session: set the store's
-// MaxAge to the longest lifetime any session is given.
+// A record expires when its session does (its MaxAge, or BrowserSessionTTL
+// for a browser-session cookie, cut short by its IdleTimeout and
+// AbsoluteTimeout): a file expires Lifetime after its modification time,
+// which each Save and refresh sets accordingly (a file gorilla/sessions
+// wrote lives Lifetime after it was written).
 //
 // A FilesystemStore is safe for concurrent use once configured.
 type FilesystemStore struct {
@@ -110,9 +112,10 @@ func (s *FilesystemStore) Check() error {
 	return errors.Join(s.ServerStore.Check(), s.files.checkDir())
 }
 
-// Lifetime is how long a file lives after its last Save: the store's
-// MaxAge, or BrowserSessionTTL (default 24 hours) when that is longer or
-// MaxAge is 0.
+// Lifetime is how long a file lives after its modification time: the
+// store's MaxAge, or BrowserSessionTTL (default 24 hours) when that is
+// longer or MaxAge is 0. The store dates each file so that it expires with
+// its session.
 func (s *FilesystemStore) Lifetime() time.Duration { return s.files.lifetime() }
 
 // Cleanup removes the session files whose last Save is older than

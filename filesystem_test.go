@@ -6,60 +6,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
+	"testing/synctest"
 	"time"
-
-	"github.com/valyala/fasthttp"
 )
-
-// fsClock is a settable clock for FilesystemStore tests.
-type fsClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *fsClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-func (c *fsClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
-
-func newFSStore(t testing.TB, dir string) (*FilesystemStore, *fsClock) {
-	clock := &fsClock{now: time.Now()}
-	s := NewFilesystemStore(dir, testHash, testBlock)
-	s.Now = clock.Now
-	return s, clock
-}
-
-// saveNew saves a new session with values through the store, straight on a
-// RequestCtx, and returns the session and its cookie value.
-func saveNew(t testing.TB, s Store, values map[any]any) (*Session, string) {
-	t.Helper()
-	var ctx fasthttp.RequestCtx
-	ctx.Init(&fasthttp.Request{}, nil, nil)
-	session, err := s.New(&ctx, "sid")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for k, v := range values {
-		session.Values[k] = v
-	}
-	if err := s.Save(&ctx, session); err != nil {
-		t.Fatal(err)
-	}
-	return session, cookieValue(t, &ctx, "sid")
-}
-
-// load loads the session of cookie through the store.
-func load(t testing.TB, s Store, cookie string) (*Session, error) {
-	t.Helper()
-	return s.New(requestWithCookie("sid", cookie), "sid")
-}
 
 func TestFilesystemFileFormat(t *testing.T) {
 	for _, exchange := range []bool{true, false} {
@@ -255,40 +208,32 @@ func TestFilesystemCleanup(t *testing.T) {
 	}
 }
 
+// TestFilesystemCleanerStops runs the cleaner in a synctest bubble: time
+// moves only when every goroutine of the bubble is blocked, so the test
+// knows when each tick has run without sleeping on the real clock, and the
+// bubble fails the test if the cleaner's goroutine outlives stop.
 func TestFilesystemCleanerStops(t *testing.T) {
 	dir := t.TempDir()
-	s, clock := newFSStore(t, dir)
-	before := runtime.NumGoroutine()
-	session, _ := saveNew(t, s, map[any]any{"a": 1})
-	clock.Advance(s.Lifetime() + time.Minute)
-	stop := s.StartCleanup(time.Millisecond)
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		if _, err := os.Lstat(filepath.Join(dir, filePrefix+session.ID)); errors.Is(err, os.ErrNotExist) {
-			break
+	synctest.Test(t, func(t *testing.T) {
+		s := NewFilesystemStore(dir, testHash, testBlock) // on the bubble's clock
+		s.MaxAge(60)
+		s.BrowserSessionTTL = time.Minute // a Lifetime of a minute
+		session, _ := saveNew(t, s, map[any]any{"a": 1})
+		file := filepath.Join(dir, filePrefix+session.ID)
+		stop := s.StartCleanup(45 * time.Second)
+		time.Sleep(46 * time.Second) // one tick: the file has 14 s left
+		synctest.Wait()
+		if _, err := os.Lstat(file); err != nil {
+			t.Fatalf("the cleaner removed a live file: %v", err)
 		}
-		if time.Now().After(deadline) {
-			t.Fatal("the cleaner never removed the expired file")
+		time.Sleep(45 * time.Second) // the second tick: expired
+		synctest.Wait()
+		if _, err := os.Lstat(file); !errors.Is(err, os.ErrNotExist) {
+			t.Fatalf("the cleaner left the expired file: %v", err)
 		}
-		time.Sleep(time.Millisecond)
-	}
-	stop()
-	stop() // a second stop is harmless
-	waitGoroutines(t, before)
-}
-
-// waitGoroutines fails the test unless the number of goroutines falls back
-// to n: the goroutines a test started have exited.
-func waitGoroutines(t *testing.T, n int) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for runtime.NumGoroutine() > n {
-		if time.Now().After(deadline) {
-			buf := make([]byte, 1<<16)
-			t.Fatalf("%d goroutines left, want %d:\n%s", runtime.NumGoroutine(), n, buf[:runtime.Stack(buf, true)])
-		}
-		time.Sleep(time.Millisecond)
-	}
+		stop()
+		stop() // a second stop is harmless
+	})
 }
 
 func TestFilesystemFolderRemoved(t *testing.T) {

@@ -7,8 +7,8 @@ import (
 	"time"
 )
 
-func newMemStore() (*MemoryStore, *fsClock) {
-	clock := &fsClock{now: time.Now()}
+func newMemStore() (*MemoryStore, *testClock) {
+	clock := &testClock{now: time.Now()}
 	s := NewMemoryStore(testHash, testBlock)
 	s.Now = clock.Now
 	return s, clock

@@ -63,7 +63,7 @@ func TestRegressionRevokedSessionRevivedBySecondSave(t *testing.T) {
 // and saves just after it gives the logged-in values a brand-new absolute
 // lifetime under a new ID.
 func TestRegressionAbsoluteTimeoutResetByStraddlingRequest(t *testing.T) {
-	clock := &fsClock{now: time.Unix(1_700_000_000, 0)}
+	clock := &testClock{now: time.Unix(1_700_000_000, 0)}
 	store := NewMemoryStore(testHash, testBlock)
 	store.Now = clock.Now
 	store.Options.AbsoluteTimeout = time.Hour
@@ -95,7 +95,7 @@ func TestRegressionAbsoluteTimeoutResetByStraddlingRequest(t *testing.T) {
 // store's MaxAge; a session's own shorter MaxAge is not checked on replay,
 // while ServerStore does check it.
 func TestRegressionCookieStoreIgnoresSessionMaxAgeOnReplay(t *testing.T) {
-	clock := &fsClock{now: time.Unix(1_700_000_000, 0)}
+	clock := &testClock{now: time.Unix(1_700_000_000, 0)}
 	store := NewCookieStore(testHash, testBlock)
 	store.Now = clock.Now
 	setCodecsClock(store.Codecs, store.now)
@@ -203,7 +203,7 @@ func TestRegressionLogoutLeavesNoOldVersion(t *testing.T) {
 // logout that happened meanwhile: the values came back under a new ID. Now
 // the Save writes an empty new session.
 func TestRegressionLogoutIgnoredWhenRecordExpiresMidRequest(t *testing.T) {
-	clock := &fsClock{now: time.Unix(1_700_000_000, 0)}
+	clock := &testClock{now: time.Unix(1_700_000_000, 0)}
 	store := NewMemoryStore(testHash, testBlock)
 	store.Now = clock.Now
 	store.Options.IdleTimeout = 30 * time.Minute
@@ -233,7 +233,7 @@ func TestRegressionLogoutIgnoredWhenRecordExpiresMidRequest(t *testing.T) {
 // it vanishes on load, and if its content is attacker-influenced (e.g. form
 // field names copied into Values), it rewrites the session's timeouts.
 func TestRegressionMetaKeyNotReserved(t *testing.T) {
-	clock := &fsClock{now: time.Unix(1_700_000_000, 0)}
+	clock := &testClock{now: time.Unix(1_700_000_000, 0)}
 	store := NewMemoryStore(testHash, testBlock)
 	store.Now = clock.Now
 	store.Options.IdleTimeout = 30 * time.Minute

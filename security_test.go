@@ -16,7 +16,7 @@ import (
 // A huge MaxAge is either refused or written as a date in the future, and
 // a server-side record given it lives.
 func TestHugeMaxAge(t *testing.T) {
-	clock := &fsClock{now: time.Unix(1_800_000_000, 0)}
+	clock := &testClock{now: time.Unix(1_800_000_000, 0)}
 	mem := NewMemoryStore(testHash, testBlock)
 	mem.Now = clock.Now
 	cookies := NewCookieStore(testHash, testBlock)

@@ -125,7 +125,7 @@ type timeoutScenario struct {
 // started at the current time and moved forward by the steps only.
 func runTimeoutScenario(t *testing.T, kind storeKind, sc timeoutScenario) {
 	t.Helper()
-	clock := &fsClock{now: time.Now()}
+	clock := &testClock{now: time.Now()}
 	st := newTestStore(t, kind, "", testHash, testBlock)
 	st.setNow(clock.Now)
 	if sc.setup != nil {

@@ -156,6 +156,7 @@ func Run(t *testing.T, cfg Config) {
 		{"RefreshKeepsSessionAlive", false, false, testRefreshKeepsSessionAlive},
 		{"ReadOnlyStaleRequest", true, false, testReadOnlyStaleRequest},
 		{"TouchContract", true, false, testTouchContract},
+		{"LargeRecord", true, false, testLargeRecord},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -3,6 +3,8 @@ package sessionstest
 import (
 	"context"
 	"errors"
+	"fmt"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -234,5 +236,24 @@ func testTouchContract(e *env) {
 	}
 	if err := t.Touch(ctx, NewID(), time.Hour); !errors.Is(err, sessions.ErrRecordNotFound) {
 		e.t.Fatalf("Touch of a record that never was = %v, want ErrRecordNotFound", err)
+	}
+}
+
+// testLargeRecord: a server-side store keeps a large session (a 110-item
+// cart, some 7 KB encoded): the ID cookie is what travels, and records
+// have no size limit by default.
+func testLargeRecord(e *env) {
+	c := e.client()
+	var b strings.Builder
+	for i := range 110 {
+		fmt.Fprintf(&b, "&item%03d=a-product-with-a-fairly-long-name-%03d", i, i)
+	}
+	e.get(c, "/set?"+b.String()[1:], "save=nil")
+	if n := len(c.Jar[cookieName]); n > 400 {
+		e.t.Fatalf("the ID cookie is %d bytes", n)
+	}
+	body := e.get(c, "/", "new=false")
+	if !strings.Contains(field(body, "values"), "item109:string=a-product-with-a-fairly-long-name-109") {
+		e.t.Fatalf("the large session did not come back whole: %.200s", body)
 	}
 }
