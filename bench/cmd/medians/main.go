@@ -1,10 +1,19 @@
 // Command medians reads the output of `go test -bench` (several runs of the
 // same benchmarks, interleaved or not) on standard input or from the files
 // named as arguments, and prints the median ns/op, B/op and allocs/op of
-// each benchmark as a Markdown table, followed by the ratios between the
-// libraries that bench/README.md discusses, each with its target.
+// each benchmark as a Markdown table, the median backend calls per request
+// (loads/op, writes/op, touches/op) of the benchmarks that report them,
+// and the ratios between the libraries that bench/README.md discusses,
+// each with its target.
 //
 //	go test -run '^$' -bench . -count 6 | go run ./cmd/medians
+//	go run ./cmd/medians -before old.txt new.txt
+//
+// With -before FILE it compares instead: for each benchmark in both FILE
+// (the runs of the old code) and the other input (the new code), the
+// medians before and after, the change, the spread of each side, and, when
+// both have the same number of runs (rounds alternating the two binaries),
+// the median and the range of the per-round ratios after/before.
 //
 // It needs nothing outside the standard library, so it works on a fresh
 // machine where benchstat cannot be installed.
@@ -111,6 +120,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "usage: medians [file ...]  (default: standard input)")
 		flag.PrintDefaults()
 	}
+	before := flag.String("before", "", "compare: the `file` of the old code's runs, against the other input")
 	flag.Parse()
 	results := map[string]*result{}
 	var order []string
@@ -121,14 +131,7 @@ func main() {
 		}
 	}
 	for _, path := range flag.Args() {
-		f, err := os.Open(path)
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "medians:", err)
-			os.Exit(1)
-		}
-		err = parse(f, results, &order)
-		_ = f.Close()
-		if err != nil {
+		if err := parseFile(path, results, &order); err != nil {
 			fmt.Fprintln(os.Stderr, "medians:", err)
 			os.Exit(1)
 		}
@@ -136,6 +139,16 @@ func main() {
 	if len(order) == 0 {
 		fmt.Fprintln(os.Stderr, "medians: no benchmark results in the input")
 		os.Exit(1)
+	}
+	if *before != "" {
+		old := map[string]*result{}
+		var oldOrder []string
+		if err := parseFile(*before, old, &oldOrder); err != nil {
+			fmt.Fprintln(os.Stderr, "medians:", err)
+			os.Exit(1)
+		}
+		compare(old, results, order)
+		return
 	}
 
 	fmt.Println("| benchmark | runs | ns/op | ± (max-min)/median | B/op | allocs/op |")
@@ -145,6 +158,23 @@ func main() {
 		ns := r.samples["ns/op"]
 		fmt.Printf("| %s | %d | %s | %.0f%% | %s | %s |\n", name, len(ns),
 			group(median(ns)), spread(ns), group(median(r.samples["B/op"])), group(median(r.samples["allocs/op"])))
+	}
+
+	// Backend calls per request, where counted.
+	header := false
+	for _, name := range order {
+		r := results[name]
+		if len(r.samples["loads/op"]) == 0 {
+			continue
+		}
+		if !header {
+			fmt.Println()
+			fmt.Println("| benchmark | loads/op | writes/op | touches/op |")
+			fmt.Println("|---|---:|---:|---:|")
+			header = true
+		}
+		fmt.Printf("| %s | %.3g | %.3g | %.3g |\n", name,
+			median(r.samples["loads/op"]), median(r.samples["writes/op"]), median(r.samples["touches/op"]))
 	}
 
 	med := func(name, unit string) (float64, bool) {
@@ -223,4 +253,64 @@ func main() {
 	ratio("SCS memstore / MemoryStore (ns/op)", "SCSMemstore", "MemoryStore", 0)
 	ratio("RedisStore / fasthttp/session redis (ns/op)", "RedisStore", "FasthttpSessionRedis", 0)
 	ratio("CookieStore through the Registry / bare fasthttp (ns/op)", "CookieStoreRegistry", "BareFasthttp", 0)
+	// The read-only scenario (issue 14's targets).
+	ratio("read-only: gorilla FilesystemStore / ours (ns/op)", "ReadOnly/GorillaFilesystemStore", "ReadOnly/FilesystemStore", 10)
+	ratio("read-only: fasthttp/session redis / our RedisStore (ns/op)", "ReadOnly/FasthttpSessionRedis", "ReadOnly/RedisStore", 1.8)
+	if l, ok := med("ReadOnly/RedisStore", "loads/op"); ok {
+		w, _ := med("ReadOnly/RedisStore", "writes/op")
+		t, _ := med("ReadOnly/RedisStore", "touches/op")
+		fmt.Printf("| read-only: our RedisStore's backend calls per request (one call, one round trip) | %.3g | 1 | %s |\n", l+w+t, verdict(l+w+t == 1))
+	}
+	for _, name := range order {
+		if !strings.HasPrefix(name, "ReadOnly/") {
+			continue
+		}
+		if w, ok := med(name, "writes/op"); ok {
+			fmt.Printf("| %s writes/op | %.3g | 0 | %s |\n", name, w, verdict(w == 0))
+		}
+	}
+	ratio("read-only: gorilla CookieStore / ours (ns/op)", "ReadOnly/GorillaCookieStore", "ReadOnly/CookieStore", 0)
+	ratio("read-only: fasthttp/session memory / our MemoryStore (ns/op)", "ReadOnly/FasthttpSessionMemory", "ReadOnly/MemoryStore", 0)
+	ratio("read-only: SCS pgxstore / our PostgresStore (ns/op)", "ReadOnly/SCSPostgres", "ReadOnly/PostgresStore", 0)
+	ratio("changing / read-only, our FilesystemStore (ns/op)", "FilesystemStore", "ReadOnly/FilesystemStore", 0)
+	ratio("changing / read-only, our RedisStore (ns/op)", "RedisStore", "ReadOnly/RedisStore", 0)
+}
+
+func parseFile(path string, results map[string]*result, order *[]string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return parse(f, results, order)
+}
+
+// compare prints, for each benchmark of order found in both old and new,
+// the medians before and after and how far apart they are.
+func compare(old, new map[string]*result, order []string) {
+	fmt.Println("| benchmark | runs | before ns/op | ± | after ns/op | ± | after/before | per-round after/before: median [min, max] | B/op before → after | allocs/op before → after |")
+	fmt.Println("|---|---:|---:|---:|---:|---:|---:|---|---:|---:|")
+	for _, name := range order {
+		o, ok := old[name]
+		if !ok {
+			continue
+		}
+		n := new[name]
+		on, nn := o.samples["ns/op"], n.samples["ns/op"]
+		if len(on) == 0 || len(nn) == 0 {
+			continue
+		}
+		rounds := "n/a (unequal runs)"
+		if len(on) == len(nn) {
+			r := make([]float64, len(on))
+			for i := range on {
+				r[i] = nn[i] / on[i]
+			}
+			rounds = fmt.Sprintf("%.2f [%.2f, %.2f]", median(r), slices.Min(r), slices.Max(r))
+		}
+		fmt.Printf("| %s | %d+%d | %s | %.0f%% | %s | %.0f%% | %.2f | %s | %s → %s | %s → %s |\n", name, len(on), len(nn),
+			group(median(on)), spread(on), group(median(nn)), spread(nn), median(nn)/median(on), rounds,
+			group(median(o.samples["B/op"])), group(median(n.samples["B/op"])),
+			group(median(o.samples["allocs/op"])), group(median(n.samples["allocs/op"])))
+	}
 }
