@@ -151,8 +151,8 @@
 //
 //	store := sessions.NewCookieStore(newHash, newBlock, oldHash, oldBlock)
 //
-// Cookies signed with the old pair still decode, and every Save re-encodes
-// them with the new one. Remove the old pair once the store's MaxAge has
+// Cookies signed with the old pair still decode, and the next Save
+// re-encodes them with the new one, even when nothing else changed. Remove the old pair once the store's MaxAge has
 // passed since the rotation: by then every cookie it signed has been
 // re-encoded or has expired. The cookie name is signed too: renaming a
 // cookie invalidates it.
