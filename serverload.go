@@ -62,7 +62,10 @@ func (s *ServerStore) load(ctx *fasthttp.RequestCtx, session *Session) (bool, er
 	// When it was last written or refreshed: its record's signed date, or
 	// the ID cookie's, which every refresh signs anew.
 	last := max(saved, signed)
-	session.snap.written = last
+	// A refresh is due by the age of the token: a Save that rewrites the
+	// record re-signs the token only when it is due (see save), so the
+	// token may be older than the record.
+	session.snap.written = signed
 	// The session's own lifetime bounds what the backend reported. A
 	// Toucher extends a record without signing it anew, and reports the
 	// expiry each Touch set (the deadlines of the session's own MaxAge and

@@ -81,19 +81,26 @@ func (s *ServerStore) save(ctx *fasthttp.RequestCtx, session *Session) error {
 	if plain.B, err = serializeValues(plain.B[:0], session, opts, s.Options); err != nil {
 		return err
 	}
+	var browserTTL time.Duration
+	if opts.MaxAge <= 0 {
+		browserTTL = s.ttl(opts)
+	}
+	due := session.refreshDue(s.RefreshAfter, slidingWindow(opts, browserTTL, codecMaxAge(s.Codecs)), now)
 	if st.loadedID != "" && !st.renew && session.unchanged(plain.B, opts) {
 		// Write only what changed: an unchanged session costs nothing but
 		// a refresh of its expiry now and then.
-		var browserTTL time.Duration
-		if opts.MaxAge <= 0 {
-			browserTTL = s.ttl(opts)
-		}
-		if !session.refreshDue(s.RefreshAfter, slidingWindow(opts, browserTTL, codecMaxAge(s.Codecs)), now) {
+		if !due {
 			return nil
 		}
 		return s.refresh(ctx, session, opts, ttl, now, plain.B)
 	}
-
+	// An update under the same ID and Options sends no new token until its
+	// refresh is due (by the token's age, see refreshDue): the client's
+	// token names the same ID and stays young enough, as for an unchanged
+	// session.
+	keepToken := st.loadedID != "" && !st.renew && session.snap.ok && !session.snap.rewrite &&
+		session.snap.opts == *opts && !due
+	tokenSigned := session.snap.written
 	var id string
 	switch {
 	case st.loadedID != "" && st.renew:
@@ -110,8 +117,6 @@ func (s *ServerStore) save(ctx *fasthttp.RequestCtx, session *Session) error {
 		}
 		return err
 	}
-	session.remember(plain.B, opts, now.Unix())
-	session.snap.recordSaved = now.Unix()
 	session.ID = id
 	from := session.server.tokenFrom
 	rname := session.server.recordName
@@ -119,6 +124,13 @@ func (s *ServerStore) save(ctx *fasthttp.RequestCtx, session *Session) error {
 		rname = ""
 	}
 	session.server = serverState{cookieID: id, loadedID: id, expires: now.Add(ttl), indexedUser: session.user, tokenFrom: from, recordName: rname}
+	if keepToken {
+		session.remember(plain.B, opts, tokenSigned)
+		session.snap.recordSaved = now.Unix()
+		return nil
+	}
+	session.remember(plain.B, opts, now.Unix())
+	session.snap.recordSaved = now.Unix()
 	return s.setToken(ctx, session.name, from, id, opts, now)
 }
 

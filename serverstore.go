@@ -102,11 +102,15 @@ type ServerStore struct {
 	// cookie. It needs a TokenHeader.
 	TokenOnly bool
 
-	// RefreshAfter is how long after a session was last written a Save of
-	// it, unchanged, refreshes its expiry anyway (extends the record's life
-	// with Toucher.Touch, or rewrites it, and re-signs the token). Between
-	// refreshes, a Save of a session whose values and Options are unchanged
-	// writes nothing and sends no cookie. Zero (the default) means a tenth
+	// RefreshAfter is how long after a session's token (its ID cookie or
+	// header) was last signed a Save of it, unchanged, refreshes its expiry
+	// anyway (extends the record's life with Toucher.Touch, or rewrites it,
+	// and re-signs the token). Between refreshes, a Save of a session whose
+	// values and Options are unchanged writes nothing and sends no cookie,
+	// and a Save that changes its values rewrites the record but sends no
+	// token either: the client's names the same ID and is young enough. A
+	// new ID (a new session, RenewID) or a change of Options always sends
+	// one. Zero (the default) means a tenth
 	// of the session's shortest sliding lifetime: the least of its MaxAge,
 	// its IdleTimeout and the store's MaxAge, and BrowserSessionTTL for a
 	// browser-session cookie; so a session with a 30-minute idle timeout is
@@ -215,7 +219,8 @@ func (s *ServerStore) New(ctx *fasthttp.RequestCtx, name string) (*Session, erro
 	return session, sessionError(name, err)
 }
 
-// Save writes the session's record and sets its ID cookie. See Store and
+// Save writes the session's record, and sets its ID cookie when the ID or
+// the Options changed or a refresh is due (see RefreshAfter). See Store and
 // ServerStore for what each MaxAge does, renewal and revocation.
 func (s *ServerStore) Save(ctx *fasthttp.RequestCtx, session *Session) error {
 	return sessionError(session.name, s.save(ctx, session))

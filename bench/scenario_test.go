@@ -251,11 +251,14 @@ func ourRegistry(store sessions.Store, sc scenario) func(*fasthttp.RequestCtx) e
 	}
 }
 
-// lastCookie returns the cookie of the last response, or in the read-only
-// scenario sent (the request's cookie) when the response set none.
+// lastCookie returns the cookie of the last response, or sent (the
+// request's cookie) when the response set none: a read-only request sends
+// no cookie, nor does a change of a server-side session whose ID cookie is
+// not due for a refresh. (A cookie store's change that sent no cookie
+// reads back the old visits, and fails the check.)
 func lastCookie(resp *fasthttp.Response, sc scenario, sent []byte) ([]byte, error) {
 	value, err := responseCookie(resp, cookieName)
-	if err != nil && sc == readOnly {
+	if err != nil && sent != nil {
 		return sent, nil
 	}
 	return value, err

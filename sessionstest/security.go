@@ -192,6 +192,16 @@ func testOldIDCookieRefused(e *env) {
 }
 
 // serverStore returns the ServerStore behind e's store.
+// resignEverySave makes a server-side store send its ID cookie on every
+// Save that writes, for the tests that look at the cookie's attributes
+// (by default a Save that changes the values re-sends the cookie only when
+// a refresh is due). A cookie store sends its cookie on every change.
+func (e *env) resignEverySave() {
+	if e.cfg.ServerSide {
+		e.serverStore().RefreshAfter = -1
+	}
+}
+
 func (e *env) serverStore() *sessions.ServerStore {
 	var ctx fasthttp.RequestCtx
 	ctx.Init(&fasthttp.Request{}, nil, nil)

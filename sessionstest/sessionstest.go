@@ -154,6 +154,7 @@ func Run(t *testing.T, cfg Config) {
 		{"TokensAndCookies", true, false, testTokensAndCookies},
 		{"UnchangedWritesNothing", false, false, testUnchangedWritesNothing},
 		{"RefreshKeepsSessionAlive", false, false, testRefreshKeepsSessionAlive},
+		{"ChangesKeepSessionAlive", false, false, testChangesKeepSessionAlive},
 		{"ReadOnlyStaleRequest", true, false, testReadOnlyStaleRequest},
 		{"TouchContract", true, false, testTouchContract},
 		{"LargeRecord", true, false, testLargeRecord},

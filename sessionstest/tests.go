@@ -43,6 +43,7 @@ func testMaxAgePersistent(e *env) {
 }
 
 func testBrowserSession(e *env) {
+	e.resignEverySave()
 	c := e.client()
 	e.get(c, "/browser")
 	h := c.SetCookie(cookieName)
@@ -80,6 +81,7 @@ func testDelete(e *env) {
 }
 
 func testRememberMe(e *env) {
+	e.resignEverySave()
 	c := e.client()
 	e.get(c, "/set?u=1")
 	e.get(c, "/remember")

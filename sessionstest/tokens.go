@@ -135,6 +135,7 @@ func testTokens(e *env) {
 func testTokensAndCookies(e *env) {
 	ss := e.serverStore()
 	ss.TokenHeader, ss.TokenOnly = tokenHeader, false
+	ss.RefreshAfter = -1 // every Save answers: in which form?
 	api := e.tokenClient(false)
 	api.get("/set?who=api", "new=true")
 	if api.token == "" || !api.sawCookie {

@@ -122,7 +122,9 @@ func testUnchangedWritesNothing(e *env) {
 	}
 	before := snap(b)
 	e.get(c, "/twice", "save=nil")
-	if w, _, cookie := e.wrote(b, c, before); (b != nil && w != 1) || !cookie || saves[0] != nil {
+	// A cookie store's cookie is the session; a server-side store's
+	// cookie names the same ID as before and is not due for a refresh.
+	if w, _, cookie := e.wrote(b, c, before); (b != nil && w != 1) || cookie != !e.cfg.ServerSide || saves[0] != nil {
 		e.t.Fatalf("a changed session saved twice: %d writes, cookie %v, first save %v", w, cookie, saves)
 	}
 	before = snap(b)
@@ -171,6 +173,55 @@ func testRefreshKeepsSessionAlive(e *env) {
 	e.clock.Advance(last.Add(30*time.Minute - time.Second).Sub(e.clock.Now()))
 	if !loads() {
 		e.t.Fatal("the session ended before 30 minutes without a request")
+	}
+	e.clock.Advance(time.Second)
+	if loads() {
+		e.t.Fatal("the session outlived its idle timeout")
+	}
+}
+
+// testChangesKeepSessionAlive: 120 requests a minute apart that each change
+// a session with a 30-minute idle timeout write its record every time but,
+// on a server-side store, send the ID cookie only once per three minutes
+// (the same rate as the refreshes of an unchanged session); the session
+// stays alive throughout, and ends on time once the requests stop.
+func testChangesKeepSessionAlive(e *env) {
+	b := e.counting()
+	c := e.client()
+	e.get(c, "/set?user=alice")
+	e.get(c, "/idle?d=30m")
+	before := snap(b)
+	cookies := 0
+	last := time.Time{}
+	for i := range 120 {
+		e.clock.Advance(time.Minute)
+		e.get(c, fmt.Sprintf("/set?n=%d", i), "new=false")
+		if c.SetCookie(cookieName) != "" {
+			cookies++
+			last = e.clock.Now()
+		}
+	}
+	w, _, _ := e.wrote(b, c, before)
+	switch {
+	case !e.cfg.ServerSide && cookies != 120:
+		e.t.Fatalf("120 changes of a cookie session: %d cookies", cookies)
+	case e.cfg.ServerSide && (cookies < 120/3-1 || cookies > 120/3 || w != 120):
+		e.t.Fatalf("120 changes a minute apart: %d ID cookies and %d writes; want one cookie per 3 minutes and 120 writes", cookies, w)
+	}
+	e.get(c, "/", "new=false", "values={n:string=119,user:string=alice}")
+	cookie := c.Jar[cookieName]
+	loads := func() bool {
+		var ctx fasthttp.RequestCtx
+		ctx.Init(&fasthttp.Request{}, nil, nil)
+		ctx.Request.Header.SetCookie(cookieName, cookie)
+		s, _ := e.store.New(&ctx, cookieName)
+		return !s.IsNew
+	}
+	// The session ends 30 minutes after the cookie was last signed: 27 to
+	// 30 minutes after the last request, as documented.
+	e.clock.Advance(last.Add(30*time.Minute - time.Second).Sub(e.clock.Now()))
+	if !loads() {
+		e.t.Fatal("the session ended before 30 minutes after its last cookie")
 	}
 	e.clock.Advance(time.Second)
 	if loads() {
