@@ -152,10 +152,10 @@
 //	store := sessions.NewCookieStore(newHash, newBlock, oldHash, oldBlock)
 //
 // Cookies signed with the old pair still decode, and the next Save
-// re-encodes them with the new one, even when nothing else changed. Remove the old pair once the store's MaxAge has
-// passed since the rotation: by then every cookie it signed has been
-// re-encoded or has expired. The cookie name is signed too: renaming a
-// cookie invalidates it.
+// re-encodes them with the new one, even when nothing else changed. Remove
+// the old pair once the store's MaxAge has passed since the rotation: by then
+// every cookie it signed has been re-encoded or has expired. The cookie name
+// is signed too: renaming a cookie invalidates it.
 //
 // # The Registry
 //

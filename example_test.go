@@ -98,8 +98,8 @@ func ExampleSession_AddFlash() {
 }
 
 // To rotate keys, put the new pair first and keep the old pair after it:
-// cookies signed with the old keys still decode, and every Save re-encodes
-// them with the new ones. Drop the old pair once the cookies signed with it
+// cookies signed with the old keys still decode, and the next Save
+// re-encodes them with the new ones, even when nothing else changed. Drop the old pair once the cookies signed with it
 // have expired (the store's MaxAge, 30 days by default).
 func ExampleNewCookieStore_keyRotation() {
 	oldHash, oldBlock := securecookie.GenerateRandomKey(32), securecookie.GenerateRandomKey(32)
