@@ -20,10 +20,10 @@ const maxIDCookie = 1024
 
 // ServerStore is a Store that keeps session values in a Backend and only a
 // signed, encrypted ID in the cookie. It is the machinery shared by
-// FilesystemStore, MemoryStore and the redisstore module, exported so that a
-// store for any other backend needs only to implement Backend; sessions of
-// a store that embeds a *ServerStore report that *ServerStore as their
-// Store.
+// FilesystemStore, MemoryStore and the redisstore and pgstore modules,
+// exported so that a store for any other backend needs only to implement
+// Backend; sessions of a store that embeds a *ServerStore report that
+// *ServerStore as their Store.
 //
 // What it does for every backend:
 //   - IDs of 32 random bytes (52 characters of A–Z and 2–7), checked before
