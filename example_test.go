@@ -3,6 +3,7 @@ package sessions_test
 import (
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/fasthttp-sessions/sessions"
 	"github.com/gorilla/securecookie"
@@ -197,6 +198,7 @@ func ExampleOptions_rememberMe() {
 			session.Values["user"] = string(ctx.FormValue("user"))
 			if len(ctx.FormValue("remember")) > 0 {
 				session.Options.MaxAge = 30 * 24 * 3600 // 30 days
+				session.Options.IdleTimeout = 7 * 24 * time.Hour
 			} else {
 				session.Options.MaxAge = 0 // until the browser closes
 			}
