@@ -215,10 +215,14 @@
 // Check the defaults (see Options above): code that relied on gorilla's
 // Secure default should set Secure explicitly. This package reads the
 // cookies and session files of a gorilla/sessions application with the same
-// cookie name and key pairs, in the same order; for gorilla to read what
-// this package writes, select gob on every codec:
+// cookie name and key pairs, in the same order; for gorilla to read the
+// cookies this package writes, select gob on every codec:
 //
 //	store.SetSerializer(securecookie.GobEncoder{})
+//
+// gorilla cannot read the FilesystemStore files this package saves, whatever
+// the serializer: they are signed under their ID. Migrating a folder from
+// gorilla works; sharing one with a gorilla application does not.
 //
 // Custom types need gob.Register under the same names on both sides, and a
 // stored pointer (&Cart{}) comes back as the value it points to (Cart), as
