@@ -131,10 +131,11 @@
 // reserved key as one extra value.
 //
 // The store's MaxAge method also sets the codecs' MaxAge, after which a
-// cookie's signature expires, counted from its last Save: a session's own
-// MaxAge longer than the store's therefore does not make it live longer.
-// Give the store the longest lifetime any session needs, and shorter ones
-// to the sessions.
+// cookie's signature expires, counted from when the cookie was last written
+// (a Save that changed the session, or a refresh of its expiry): a
+// session's own MaxAge longer than the store's therefore does not make it
+// live longer. Give the store the longest lifetime any session needs, and
+// shorter ones to the sessions.
 //
 // # Flashes
 //
