@@ -32,8 +32,10 @@ const maxIDCookie = 1024
 //   - the ID cookie and the record, both encoded with Codecs, which sign
 //     (and encrypt) them and date them; a record is signed under its ID, so
 //     that a record copied under another ID does not load;
-//   - expiry: a record lives for the session's MaxAge after each Save, or
-//     BrowserSessionTTL for a browser-session cookie (MaxAge 0), cut short
+//   - expiry: a record lives for the session's MaxAge after each write (a
+//     Save of a changed session, or a refresh of an unchanged one, see
+//     RefreshAfter), or BrowserSessionTTL for a browser-session cookie
+//     (MaxAge 0), cut short
 //     by its IdleTimeout and AbsoluteTimeout; an ID cookie signed longer
 //     ago than the session's MaxAge or IdleTimeout is refused, as
 //     CookieStore refuses such a cookie;
