@@ -7,9 +7,10 @@ import (
 
 // Backend is where a ServerStore keeps its records: the encoded values of
 // one session under its ID. FilesystemStore and MemoryStore are ServerStores
-// over the backends of this package; the redisstore module provides one for
-// Redis; implement Backend to keep sessions anywhere else, and let
-// ServerStore do the rest (IDs, cookies, expiry, renewal, revocation).
+// over the backends of this package; the redisstore and pgstore modules
+// provide one for Redis and one for PostgreSQL; implement Backend to keep
+// sessions anywhere else, and let ServerStore do the rest (IDs, cookies,
+// expiry, renewal, revocation).
 //
 // IDs reaching a backend are always exactly 52 characters of A–Z and 2–7:
 // ServerStore checks every ID before it calls the backend.

@@ -54,8 +54,8 @@ type CookieStore struct {
 // from configuration; Check tells at start-up whether they are usable.
 //
 // To rotate keys, put the new pair first and keep the old pairs after it:
-// cookies signed with an old pair still decode, and every Save re-encodes
-// them with the new pair.
+// cookies signed with an old pair still decode, and the next Save re-encodes
+// them with the new pair, even when nothing else changed.
 //
 //	store := sessions.NewCookieStore(newHash, newBlock, oldHash, oldBlock)
 //

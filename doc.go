@@ -131,10 +131,11 @@
 // reserved key as one extra value.
 //
 // The store's MaxAge method also sets the codecs' MaxAge, after which a
-// cookie's signature expires, counted from its last Save: a session's own
-// MaxAge longer than the store's therefore does not make it live longer.
-// Give the store the longest lifetime any session needs, and shorter ones
-// to the sessions.
+// cookie's signature expires, counted from when the cookie was last written
+// (a Save that changed the session, or a refresh of its expiry): a
+// session's own MaxAge longer than the store's therefore does not make it
+// live longer. Give the store the longest lifetime any session needs, and
+// shorter ones to the sessions.
 //
 // # Flashes
 //
@@ -152,10 +153,10 @@
 //	store := sessions.NewCookieStore(newHash, newBlock, oldHash, oldBlock)
 //
 // Cookies signed with the old pair still decode, and the next Save
-// re-encodes them with the new one, even when nothing else changed. Remove the old pair once the store's MaxAge has
-// passed since the rotation: by then every cookie it signed has been
-// re-encoded or has expired. The cookie name is signed too: renaming a
-// cookie invalidates it.
+// re-encodes them with the new one, even when nothing else changed. Remove
+// the old pair once the store's MaxAge has passed since the rotation: by then
+// every cookie it signed has been re-encoded or has expired. The cookie name
+// is signed too: renaming a cookie invalidates it.
 //
 // # The Registry
 //
@@ -215,10 +216,14 @@
 // Check the defaults (see Options above): code that relied on gorilla's
 // Secure default should set Secure explicitly. This package reads the
 // cookies and session files of a gorilla/sessions application with the same
-// cookie name and key pairs, in the same order; for gorilla to read what
-// this package writes, select gob on every codec:
+// cookie name and key pairs, in the same order; for gorilla to read the
+// cookies this package writes, select gob on every codec:
 //
 //	store.SetSerializer(securecookie.GobEncoder{})
+//
+// gorilla cannot read the FilesystemStore files this package saves, whatever
+// the serializer: they are signed under their ID. Migrating a folder from
+// gorilla works; sharing one with a gorilla application does not.
 //
 // Custom types need gob.Register under the same names on both sides, and a
 // stored pointer (&Cart{}) comes back as the value it points to (Cart), as

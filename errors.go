@@ -40,7 +40,8 @@ var (
 
 	// ErrCookieTooLong reports an encoded value longer than the store's
 	// MaxLength: on Save the session is not written and no cookie is sent;
-	// on Get the cookie is ignored.
+	// on Get the cookie is refused as an invalid one is: a new session,
+	// this error, and a deletion cookie in the response.
 	ErrCookieTooLong = errors.New("sessions: encoded value too long")
 
 	// ErrSerialize reports values that the serializer cannot encode, such as

@@ -3,6 +3,7 @@ package sessions_test
 import (
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/fasthttp-sessions/sessions"
 	"github.com/gorilla/securecookie"
@@ -98,8 +99,8 @@ func ExampleSession_AddFlash() {
 }
 
 // To rotate keys, put the new pair first and keep the old pair after it:
-// cookies signed with the old keys still decode, and every Save re-encodes
-// them with the new ones. Drop the old pair once the cookies signed with it
+// cookies signed with the old keys still decode, and the next Save
+// re-encodes them with the new ones, even when nothing else changed. Drop the old pair once the cookies signed with it
 // have expired (the store's MaxAge, 30 days by default).
 func ExampleNewCookieStore_keyRotation() {
 	oldHash, oldBlock := securecookie.GenerateRandomKey(32), securecookie.GenerateRandomKey(32)
@@ -197,6 +198,7 @@ func ExampleOptions_rememberMe() {
 			session.Values["user"] = string(ctx.FormValue("user"))
 			if len(ctx.FormValue("remember")) > 0 {
 				session.Options.MaxAge = 30 * 24 * 3600 // 30 days
+				session.Options.IdleTimeout = 7 * 24 * time.Hour
 			} else {
 				session.Options.MaxAge = 0 // until the browser closes
 			}

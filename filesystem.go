@@ -9,9 +9,12 @@ import (
 )
 
 // FilesystemStore keeps sessions in files, one per session, behind a signed
-// ID cookie. It reads and writes the same files as gorilla/sessions'
-// FilesystemStore with the same keys and the gob serializer: each file is
-// named "session_<ID>", has mode 0600 and holds the encoded values.
+// ID cookie. Its files are those of gorilla/sessions' FilesystemStore: each
+// is named "session_<ID>", has mode 0600 and holds the encoded values, so
+// with the same keys it reads the files gorilla wrote (gob data is read
+// whatever the serializer). The files it saves are signed under their ID (see
+// ServerStore.RejectUnboundRecords), which gorilla cannot read: migrating
+// from gorilla works, sharing a folder with a gorilla application does not.
 //
 // It fixes what gorilla's does not do:
 //   - writes are atomic, so no reader ever sees half a file, and a process

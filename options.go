@@ -77,10 +77,13 @@ type Options struct {
 
 	// IdleTimeout expires a session that has not been saved for this long,
 	// whatever MaxAge says: a stolen or forgotten session dies when it is
-	// not used. Zero means no idle timeout. Every Save restarts it; the
-	// cookie store judges it by the signed date of the cookie, server-side
-	// stores by their record's expiry, which is never later than the idle
-	// deadline.
+	// not used. Zero means no idle timeout. Every Save that writes
+	// restarts it: a Save of a changed session, and of an unchanged one
+	// once its expiry is due for a refresh (see the stores' RefreshAfter),
+	// so a session in use ends between nine tenths of IdleTimeout and
+	// IdleTimeout after its last request by default. The cookie store
+	// judges it by the signed date of the cookie, server-side stores by
+	// their record's expiry, which is never later than the idle deadline.
 	IdleTimeout time.Duration
 
 	// AbsoluteTimeout expires a session this long after its first Save,

@@ -20,10 +20,10 @@ const maxIDCookie = 1024
 
 // ServerStore is a Store that keeps session values in a Backend and only a
 // signed, encrypted ID in the cookie. It is the machinery shared by
-// FilesystemStore, MemoryStore and the redisstore module, exported so that a
-// store for any other backend needs only to implement Backend; sessions of
-// a store that embeds a *ServerStore report that *ServerStore as their
-// Store.
+// FilesystemStore, MemoryStore and the redisstore and pgstore modules,
+// exported so that a store for any other backend needs only to implement
+// Backend; sessions of a store that embeds a *ServerStore report that
+// *ServerStore as their Store.
 //
 // What it does for every backend:
 //   - IDs of 32 random bytes (52 characters of A–Z and 2–7), checked before
@@ -32,8 +32,10 @@ const maxIDCookie = 1024
 //   - the ID cookie and the record, both encoded with Codecs, which sign
 //     (and encrypt) them and date them; a record is signed under its ID, so
 //     that a record copied under another ID does not load;
-//   - expiry: a record lives for the session's MaxAge after each Save, or
-//     BrowserSessionTTL for a browser-session cookie (MaxAge 0), cut short
+//   - expiry: a record lives for the session's MaxAge after each write (a
+//     Save of a changed session, or a refresh of an unchanged one, see
+//     RefreshAfter), or BrowserSessionTTL for a browser-session cookie
+//     (MaxAge 0), cut short
 //     by its IdleTimeout and AbsoluteTimeout; an ID cookie signed longer
 //     ago than the session's MaxAge or IdleTimeout is refused, as
 //     CookieStore refuses such a cookie;

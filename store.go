@@ -4,8 +4,9 @@ import "github.com/valyala/fasthttp"
 
 // Store loads and saves sessions. CookieStore keeps the values in the
 // cookie itself; FilesystemStore, MemoryStore and stores built on
-// ServerStore (such as the Redis store in the redisstore module) keep them
-// on the server and put only a signed ID in the cookie.
+// ServerStore (such as the Redis and PostgreSQL stores of the redisstore and
+// pgstore modules) keep them on the server and put only a signed ID in the
+// cookie.
 //
 // # Contract
 //

@@ -10,7 +10,9 @@ import (
 
 // SessionInfo describes one session of a user, for a "your devices" page.
 // It holds nothing secret: the Handle names the session for Revoke, and
-// cannot be turned into its ID or cookie.
+// cannot be turned into its ID or cookie. It is a plain value that
+// UserSessions returns a fresh copy of: safe to read from several
+// goroutines, and not shared with the store.
 type SessionInfo struct {
 	// Handle is the session's handle (see Session.Handle).
 	Handle string

@@ -67,16 +67,16 @@ type DB interface {
 // # Records
 //
 // The record of a session is one row of Table (see Schema): its ID, the
-// encoded (signed and encrypted) values, when the ID was first written,
-// when the row was last written, and when it expires. A row expires its
-// session's MaxAge after each Save, or BrowserSessionTTL (default
-// sessions.DefaultBrowserSessionTTL, 24 hours) for a browser-session
-// cookie (MaxAge 0), cut short by the session's Options.IdleTimeout and
-// AbsoluteTimeout. What is live is decided by the application's clock
-// (the ServerStore's Now, time.Now by default), passed to every statement:
-// give every instance of the application a synchronized clock. Expired rows
-// are never returned and may be overwritten by a new session; Cleanup and
-// StartCleanup delete them.
+// encoded (signed and encrypted) values, when the ID was first written, when
+// the row was last written, and when it expires. A row expires its session's
+// MaxAge after each write (a Save of a changed session, or a refresh of an
+// unchanged one with Touch), or BrowserSessionTTL (zero means 24 hours) for
+// a browser-session cookie (MaxAge 0), cut short by the session's
+// Options.IdleTimeout and AbsoluteTimeout. What is live is decided by the
+// application's clock (the ServerStore's Now, time.Now by default), passed
+// to every statement: give every instance of the application a synchronized
+// clock. Expired rows are never returned and may be overwritten by a new
+// session; Cleanup and StartCleanup delete them.
 //
 // Each Backend method is one statement, checked by its row count, with
 // the clock's time as $now:

@@ -64,15 +64,15 @@ var ErrContextTimeoutDisabled = errors.New("sessions: the Redis client ignores c
 //
 // # Records
 //
-// The record of a session is the string key KeyPrefix+ID holding the
-// encoded (signed and encrypted) values, with a Redis TTL: the session's
-// MaxAge after each Save, or BrowserSessionTTL (default 24 hours) for a
-// browser-session cookie
-// (MaxAge 0), cut short by the session's Options.IdleTimeout and
-// AbsoluteTimeout (the ServerStore computes it and passes it to the
-// Backend). Redis removes expired records itself: there is no cleanup to
-// run. The TTL runs on the Redis server's clock: the ServerStore's Now does
-// not move it.
+// The record of a session is the string key KeyPrefix+ID holding the encoded
+// (signed and encrypted) values, with a Redis TTL: the session's MaxAge
+// after each write (a Save of a changed session, or a refresh of an
+// unchanged one with Touch), or BrowserSessionTTL (default 24 hours) for a
+// browser-session cookie (MaxAge 0), cut short by the session's
+// Options.IdleTimeout and AbsoluteTimeout (the ServerStore computes it and
+// passes it to the Backend). Redis removes expired records itself: there is
+// no cleanup to run. The TTL runs on the Redis server's clock: the
+// ServerStore's Now does not move it.
 //
 // The Backend methods are one Redis command each (two, pipelined, for
 // Load), each touching one key, so they work unchanged on Redis Cluster;

@@ -33,7 +33,9 @@ import (
 	"github.com/valyala/fasthttp"
 )
 
-// Config describes the store under test.
+// Config describes the store under test. Run reads it and calls NewStore
+// and Break from one subtest at a time, never concurrently; the stores that
+// NewStore returns are used concurrently, as a server uses them.
 type Config struct {
 	// NewStore returns a new, empty store that signs with keyPairs (as
 	// sessions.NewCookieStore takes them) and reads the current time from
@@ -276,7 +278,8 @@ func ValidID(id string) bool {
 	return len(id) == 52 && strings.Trim(id, "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567") == ""
 }
 
-// NewID returns a new random ID of that form, for the tests of a Backend.
+// NewID returns a new random ID of the form ValidID checks, for the tests
+// of a Backend.
 func NewID() string {
 	var b [32]byte
 	_, _ = rand.Read(b[:])
