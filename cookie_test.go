@@ -326,12 +326,24 @@ func TestCookieAttributes(t *testing.T) {
 
 func TestCookieStoreRuleErrorSaysWhich(t *testing.T) {
 	store := NewCookieStore(testHash)
-	var ctx fasthttp.RequestCtx
-	ctx.Init(&fasthttp.Request{}, nil, nil)
-	s, _ := store.New(&ctx, "__Host-id")
-	err := store.Save(&ctx, s)
-	if !errors.Is(err, ErrInvalidOptions) || !strings.Contains(err.Error(), "__Host- prefix requires Secure") {
-		t.Fatalf("error = %v", err)
+	for _, tc := range []struct {
+		name string
+		opts Options
+		want string
+	}{
+		{"__Host-id", Options{Path: "/"}, "__Host- prefix requires Secure"},
+		{"__Http-id", Options{Path: "/", Secure: true}, "the __Http- prefix requires HttpOnly"},
+		{"__Host-Http-id", Options{Path: "/", Secure: true}, "the __Host-Http- prefix requires HttpOnly"},
+		{"__Host-Http-id", Options{Path: "/", HttpOnly: true}, "the __Host-Http- prefix requires Secure"},
+	} {
+		var ctx fasthttp.RequestCtx
+		ctx.Init(&fasthttp.Request{}, nil, nil)
+		s, _ := store.New(&ctx, tc.name)
+		*s.Options = tc.opts
+		err := store.Save(&ctx, s)
+		if !errors.Is(err, ErrInvalidOptions) || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s %+v: error = %v, want %q", tc.name, tc.opts, err, tc.want)
+		}
 	}
 }
 

@@ -178,6 +178,13 @@ func checkCookie(name string, o *Options) error {
 	}
 	host := hasPrefixFold(name, "__Host-")
 	httpOnly := hasPrefixFold(name, "__Http-") || hasPrefixFold(name, "__Host-Http-")
+	prefix := "__Host-" // what the rule errors name
+	switch {
+	case hasPrefixFold(name, "__Host-Http-"):
+		prefix = "__Host-Http-"
+	case httpOnly:
+		prefix = "__Http-"
+	}
 	var rule string
 	switch {
 	case !validAttr(o.Path):
@@ -193,17 +200,17 @@ func checkCookie(name string, o *Options) error {
 	case o.SameSite == fasthttp.CookieSameSiteNoneMode && !o.Secure:
 		rule = "SameSite=None requires Secure"
 	case host && !o.Secure:
-		rule = "the __Host- prefix requires Secure"
+		rule = "the " + prefix + " prefix requires Secure"
 	case host && o.Path != "/":
-		rule = `the __Host- prefix requires Path "/"`
+		rule = "the " + prefix + ` prefix requires Path "/"`
 	case host && o.Domain != "":
-		rule = "the __Host- prefix forbids Domain"
+		rule = "the " + prefix + " prefix forbids Domain"
 	case hasPrefixFold(name, "__Secure-") && !o.Secure:
 		rule = "the __Secure- prefix requires Secure"
 	case httpOnly && !o.Secure:
-		rule = "the __Http- prefix requires Secure"
+		rule = "the " + prefix + " prefix requires Secure"
 	case httpOnly && !o.HttpOnly:
-		rule = "the __Http- prefix requires HttpOnly"
+		rule = "the " + prefix + " prefix requires HttpOnly"
 	default:
 		return nil
 	}
