@@ -45,3 +45,15 @@ func Example_durableLogout() {
 	}
 	_ = fasthttp.RequestHandler(logout)
 }
+
+// The setup of the README's Redis section. Compiled, not run: it needs a
+// Redis server.
+func Example() {
+	hashKey, blockKey := keys[0], keys[1] // 32 random bytes each, from your configuration
+	client := redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379", ContextTimeoutEnabled: true})
+	store := redisstore.New(client, hashKey, blockKey)
+	store.KeyPrefix = "myapp:session:" // default "session_"
+	if err := store.CheckClient(); err != nil {
+		log.Print(err)
+	}
+}
