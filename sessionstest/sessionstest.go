@@ -160,6 +160,8 @@ func Run(t *testing.T, cfg Config) {
 		{"ReadOnlyStaleRequest", true, false, testReadOnlyStaleRequest},
 		{"TouchContract", true, false, testTouchContract},
 		{"LargeRecord", true, false, testLargeRecord},
+		{"StaleRefreshKeepsNewerWrite", true, false, testStaleRefreshKeepsNewerWrite},
+		{"OutageDoesNotOrphanSession", true, false, testOutageDoesNotOrphanSession},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -1,0 +1,66 @@
+package sessionstest
+
+import (
+	"time"
+
+	"github.com/fasthttp-sessions/sessions"
+	"github.com/valyala/fasthttp"
+)
+
+// Tests from the outside security review (wip/attack): each one drives a
+// hole in a promise of README.md or SECURITY.md as a user would meet it.
+
+// testStaleRefreshKeepsNewerWrite: a request that only read a session must
+// not undo what another request saved meanwhile. Once the record's
+// signature is older than half the store's MaxAge, a refresh rewrites the
+// record (Toucher.Touch is not used), and it rewrote the values this
+// request loaded, over the newer ones.
+func testStaleRefreshKeepsNewerWrite(e *env) {
+	c := e.client()
+	e.get(c, "/set?role=admin")
+	// Half the store's MaxAge (30 days) later, a refresh rewrites the
+	// record rather than touch it.
+	e.clock.Advance(16 * 24 * time.Hour)
+	finish, _ := e.overlapDo(c.Jar[cookieName], func(s *sessions.Session) {}) // only reads
+	e.get(c, "/set?role=user", "save=nil", "values={role:string=user}")       // a demotion
+	if body := finish(); field(body, "save") != "nil" {
+		e.t.Fatalf("the read-only request: %s", body)
+	}
+	e.get(c, "/", "values={role:string=user}")
+}
+
+// testOutageDoesNotOrphanSession: a request whose genuine cookie named a
+// live record that the backend could not read (a timeout, an outage that
+// ended a moment later) must not replace that cookie with a new session
+// while the record lives on: the browser would lose the session (nothing
+// saved is lost), and its logout would end the new session only, leaving a
+// stolen copy of the old cookie usable after the logout.
+func testOutageDoesNotOrphanSession(e *env) {
+	if e.cfg.Break == nil {
+		e.t.Skip("Config.Break is not set")
+	}
+	c := e.client()
+	e.get(c, "/set?user=alice&cart=3")
+	stolen := c.Jar[cookieName]
+
+	repair := e.cfg.Break(e.t, e.store)
+	repaired := false
+	e.hook = func(ctx *fasthttp.RequestCtx, s *sessions.Session) {
+		if !repaired {
+			repair() // the outage ends while the request runs
+			repaired = true
+		}
+	}
+	// A changing request whose load failed: a handler that ignores Get's
+	// error, as with gorilla.
+	body := e.get(c, "/set?flash=hello")
+	e.hook = nil
+	e.get(c, "/logout", "save=nil")
+
+	thief := e.client()
+	thief.Jar[cookieName] = stolen
+	if got := e.get(thief, "/"); field(got, "new") != "true" {
+		e.t.Errorf("a stolen copy of the cookie still loads the session after its user logged out:\n"+
+			"request during the outage: %s\nthe thief's request: %s", body, got)
+	}
+}
