@@ -1,6 +1,7 @@
 package sessionstest
 
 import (
+	"strings"
 	"time"
 
 	"github.com/fasthttp-sessions/sessions"
@@ -63,4 +64,28 @@ func testOutageDoesNotOrphanSession(e *env) {
 		e.t.Errorf("a stolen copy of the cookie still loads the session after its user logged out:\n"+
 			"request during the outage: %s\nthe thief's request: %s", body, got)
 	}
+}
+
+// testTouchedSessionListed: a session kept alive by refreshes (Touch, no
+// rewrite) is live: UserSessions must list it and Revoke must end it. The
+// index readers judged it by its record's signed date, which a Touch does
+// not change, as if it had expired.
+func testTouchedSessionListed(e *env) {
+	c := e.client()
+	body := e.get(c, "/login?user=alice", "save=nil", "user=alice")
+	handle := field(body, "handle")
+	e.get(c, "/idle?d=30m", "save=nil", "handle="+handle)
+	// Read-only use for 35 minutes: refreshed every 5 (Touch, where the
+	// backend has it), never idle 30.
+	for range 7 {
+		e.clock.Advance(5 * time.Minute)
+		e.get(c, "/", "new=false", "user=alice")
+	}
+	other := e.client()
+	e.get(other, "/login?user=alice", "save=nil")
+	if body := e.get(other, "/devices"); !strings.Contains(field(body, "devices"), handle) {
+		e.t.Errorf("UserSessions does not list a live session: %s (its handle %s)", body, handle)
+	}
+	e.get(other, "/revoke?h="+handle, "revoke=nil")
+	e.get(c, "/", "new=true")
 }

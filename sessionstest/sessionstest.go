@@ -162,6 +162,7 @@ func Run(t *testing.T, cfg Config) {
 		{"LargeRecord", true, false, testLargeRecord},
 		{"StaleRefreshKeepsNewerWrite", true, false, testStaleRefreshKeepsNewerWrite},
 		{"OutageDoesNotOrphanSession", true, false, testOutageDoesNotOrphanSession},
+		{"TouchedSessionListed", true, false, testTouchedSessionListed},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
