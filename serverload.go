@@ -66,21 +66,7 @@ func (s *ServerStore) load(ctx *fasthttp.RequestCtx, session *Session) (bool, er
 	// record re-signs the token only when it is due (see save), so the
 	// token may be older than the record.
 	session.snap.written = signed
-	// The session's own lifetime bounds what the backend reported. A
-	// Toucher extends a record without signing it anew, and reports the
-	// expiry each Touch set (the deadlines of the session's own MaxAge and
-	// IdleTimeout from the last refresh): only the absolute lifetime is
-	// checked again. Any other backend's record is signed anew at every
-	// refresh, and its signed date bounds the rest too.
-	deadlines := []time.Time{absoluteDeadline(session)}
-	if _, touches := s.Backend.(Toucher); !touches {
-		deadlines = append(deadlines, time.Unix(last, 0).Add(s.ttl(session.Options)), timeoutDeadline(session, last))
-	}
-	for _, d := range deadlines {
-		if !d.IsZero() && (expires.IsZero() || d.Before(expires)) {
-			expires = d
-		}
-	}
+	expires = s.liveUntil(session, last, expires)
 	if !now.Before(expires) {
 		return false, nil
 	}
@@ -101,6 +87,27 @@ func (s *ServerStore) load(ctx *fasthttp.RequestCtx, session *Session) (bool, er
 		return true, recordError(err)
 	}
 	return true, nil
+}
+
+// liveUntil returns when the record of session, last written or refreshed
+// at last (Unix seconds) and reported by the backend to expire at expires,
+// ends. The session's own lifetime bounds what the backend reported. A
+// Toucher extends a record without signing it anew, and reports the expiry
+// each Touch set (the deadlines of the session's own MaxAge and
+// IdleTimeout from the last refresh): only the absolute lifetime is checked
+// again. Any other backend's record is signed anew at every refresh, and
+// its signed date bounds the rest too.
+func (s *ServerStore) liveUntil(session *Session, last int64, expires time.Time) time.Time {
+	deadlines := []time.Time{absoluteDeadline(session)}
+	if _, touches := s.Backend.(Toucher); !touches {
+		deadlines = append(deadlines, time.Unix(last, 0).Add(s.ttl(session.Options)), timeoutDeadline(session, last))
+	}
+	for _, d := range deadlines {
+		if !d.IsZero() && (expires.IsZero() || d.Before(expires)) {
+			expires = d
+		}
+	}
+	return expires
 }
 
 // decodeRecord decodes a record of id into session and returns when it was

@@ -197,11 +197,9 @@ func (s *ServerStore) loadUserRecord(ctx context.Context, user, id string) (*use
 	if err != nil && !isDropped(err) {
 		return nil, ErrRecordNotFound
 	}
-	for _, d := range []time.Time{time.Unix(saved, 0).Add(s.ttl(tmp.Options)), timeoutDeadline(tmp, saved)} {
-		if !d.IsZero() && (expires.IsZero() || d.Before(expires)) {
-			expires = d
-		}
-	}
+	// Judged as a request's load judges it (a Touch extends a record
+	// without signing it anew).
+	expires = s.liveUntil(tmp, saved, expires)
 	if !s.now().Before(expires) {
 		return nil, ErrRecordNotFound
 	}
