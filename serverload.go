@@ -46,6 +46,11 @@ func (s *ServerStore) load(ctx *fasthttp.RequestCtx, session *Session) (bool, er
 		return false, nil // logged out, renewed or expired: start afresh
 	}
 	if err != nil {
+		if !errors.Is(err, ErrUnsafeFolder) {
+			// A planted entry in place of the record is no session of
+			// anyone's: a new one may take its place.
+			session.server.loadErr = err
+		}
 		return false, wrapError("loading record", err)
 	}
 	saved, err := s.decodeRecord(id, data, session)

@@ -41,6 +41,13 @@ func (s *ServerStore) save(ctx *fasthttp.RequestCtx, session *Session) error {
 	if opts.MaxAge < 0 {
 		return s.logout(ctx, session, opts, now)
 	}
+	if st.loadErr != nil && st.loadedID == "" {
+		// The cookie named a record the backend could not read: it may
+		// live on. A new session in its place would lose it for its user
+		// and leave it out of reach of their logout (a stolen copy of the
+		// cookie would outlive it): keep the cookie, and fail.
+		return wrapError("keeping the session whose record could not be loaded", st.loadErr)
+	}
 	if st.revoked {
 		if st.quiet && session.unchanged(plainOf(session, opts, s.Options), opts) {
 			return nil // it only read the session: nothing to write, and no error

@@ -331,6 +331,10 @@ type serverState struct {
 	// was verified, even when its record could not be loaded: a logout
 	// deletes it.
 	cookieID string
+	// loadErr is the backend's error when the record cookieID names could
+	// not be read: a Save keeps the cookie rather than replace the session,
+	// which may live on, with a new one (see save).
+	loadErr error
 	// loadedID is the ID of the record the session was loaded from, or ""
 	// when the session is new or its record was removed by a Save.
 	loadedID string
