@@ -86,6 +86,7 @@ func (s *ServerStore) load(ctx *fasthttp.RequestCtx, session *Session) (bool, er
 	session.ID = id
 	session.IsNew = false
 	session.server.loadedID = id
+	session.server.loaded = data
 	session.server.expires = expires
 	session.server.indexedUser = session.user
 	if dropped {

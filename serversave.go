@@ -1,6 +1,7 @@
 package sessions
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -167,6 +168,20 @@ func (s *ServerStore) refresh(ctx *fasthttp.RequestCtx, session *Session, opts *
 		}
 	}
 	if !touched {
+		// A rewrite writes the values this request loaded: not over those
+		// another request saved since (whose write refreshed the record
+		// anyway). The backend has no compare-and-swap: this narrows the
+		// race to the time between this Load and the Update.
+		switch cur, _, err := s.Backend.Load(ctx, id); {
+		case errors.Is(err, ErrRecordNotFound):
+			s.revoke(session)
+			session.server.quiet = true
+			return nil
+		case err != nil:
+			return wrapError("refreshing record", err)
+		case !bytes.Equal(cur, session.server.loaded):
+			return nil
+		}
 		switch err := s.update(ctx, session, opts, ttl, plain); {
 		case errors.Is(err, ErrSessionRevoked):
 			session.server.quiet = true

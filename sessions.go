@@ -338,6 +338,10 @@ type serverState struct {
 	// loadedID is the ID of the record the session was loaded from, or ""
 	// when the session is new or its record was removed by a Save.
 	loadedID string
+	// loaded is the record as the backend returned it, while nothing in
+	// this request wrote it: a refresh that must rewrite it checks that no
+	// other request did (see refresh).
+	loaded []byte
 	// expires is when that record expires: the earliest of what the
 	// backend reported at load time and the session's own limits (its
 	// MaxAge or BrowserSessionTTL, idle timeout, absolute lifetime), then

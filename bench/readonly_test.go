@@ -154,7 +154,7 @@ func TestReadOnlyRoundTrip(t *testing.T) {
 // server-side stores: per request of the changing scenario one load and
 // one write; of the read-only one, one load, no write, no touch and no
 // Set-Cookie; with a refresh on every Save, one load and one touch (and a
-// cookie), or one write for a backend without Touch.
+// cookie), or one more load and one write for a backend without Touch.
 func TestBackendCalls(t *testing.T) {
 	type want struct {
 		calls  callCounts // per request
@@ -208,7 +208,9 @@ func TestBackendCalls(t *testing.T) {
 				}
 				w := tc.want
 				if st.name == "NoToucher" && tc.refresh {
-					w.calls = callCounts{loads: 1, writes: 1}
+					// A rewrite reads the record again first, so as not
+					// to write stale values over a newer save.
+					w.calls = callCounts{loads: 2, writes: 1}
 				}
 				// As in the benchmarks: the round trip, then the count.
 				if err := checkRoundTrip(r, tc.sc); err != nil {
