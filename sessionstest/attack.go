@@ -89,3 +89,23 @@ func testTouchedSessionListed(e *env) {
 	e.get(other, "/revoke?h="+handle, "revoke=nil")
 	e.get(c, "/", "new=true")
 }
+
+// testSlowRequestKeepsRefreshedSession: a request that loaded a session
+// shortly before its idle deadline, and ran past it (an upload, a slow
+// page), must not end the session when another request of its user
+// refreshed it meanwhile: the session is live. It deleted the record as
+// expired, by what it had seen at load time, and even a read-only request
+// left its user logged out.
+func testSlowRequestKeepsRefreshedSession(e *env) {
+	c := e.client()
+	e.get(c, "/set?user=alice")
+	e.get(c, "/idle?d=30m", "save=nil")
+	e.clock.Advance(29 * time.Minute)
+	finish, _ := e.overlapDo(c.Jar[cookieName], func(s *sessions.Session) {}) // only reads
+	e.get(c, "/", "new=false", "values={user:string=alice}")                  // a refresh: live for 30 more minutes
+	e.clock.Advance(2 * time.Minute)
+	if body := finish(); field(body, "save") != "nil" {
+		e.t.Errorf("the slow request: %s", body)
+	}
+	e.get(c, "/", "new=false", "values={user:string=alice}")
+}

@@ -163,6 +163,7 @@ func Run(t *testing.T, cfg Config) {
 		{"StaleRefreshKeepsNewerWrite", true, false, testStaleRefreshKeepsNewerWrite},
 		{"OutageDoesNotOrphanSession", true, false, testOutageDoesNotOrphanSession},
 		{"TouchedSessionListed", true, false, testTouchedSessionListed},
+		{"SlowRequestKeepsSession", true, false, testSlowRequestKeepsRefreshedSession},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
