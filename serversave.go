@@ -56,6 +56,16 @@ func (s *ServerStore) save(ctx *fasthttp.RequestCtx, session *Session) error {
 		return ErrSessionRevoked
 	}
 	if st.loadedID != "" && !now.Before(st.expires) {
+		// Another request may have refreshed the record since this one
+		// loaded it: then it lives, and so does the session.
+		switch rec, err := s.loadRecord(ctx, st.loadedID); {
+		case err == nil:
+			st.expires = rec.expires
+		case !errors.Is(err, ErrRecordNotFound):
+			return wrapError("loading record", err)
+		}
+	}
+	if st.loadedID != "" && !now.Before(st.expires) {
 		// The record expired while the request ran: the session is over.
 		// Its values are not carried to a new ID (that would let a request
 		// that loaded it just before its deadline outlive the idle and

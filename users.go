@@ -187,6 +187,20 @@ func (s *ServerStore) userSession(ctx context.Context, user, id string) (Session
 // it is live and bound to user. A record that is gone or expired is
 // ErrRecordNotFound; one that does not decode counts as gone.
 func (s *ServerStore) loadUserRecord(ctx context.Context, user, id string) (*userRecord, error) {
+	rec, err := s.loadRecord(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if rec.user != user {
+		return nil, errOtherUser
+	}
+	return rec, nil
+}
+
+// loadRecord loads the record of id into a new session and checks that it
+// is live. A record that is gone or expired is ErrRecordNotFound; one that
+// does not decode counts as gone.
+func (s *ServerStore) loadRecord(ctx context.Context, id string) (*userRecord, error) {
 	data, expires, err := s.Backend.Load(ctx, id)
 	if err != nil {
 		return nil, err
@@ -202,9 +216,6 @@ func (s *ServerStore) loadUserRecord(ctx context.Context, user, id string) (*use
 	expires = s.liveUntil(tmp, saved, expires)
 	if !s.now().Before(expires) {
 		return nil, ErrRecordNotFound
-	}
-	if tmp.user != user {
-		return nil, errOtherUser
 	}
 	return &userRecord{Session: tmp, saved: saved, expires: expires}, nil
 }
