@@ -109,3 +109,24 @@ func testSlowRequestKeepsRefreshedSession(e *env) {
 	}
 	e.get(c, "/", "new=false", "values={user:string=alice}")
 }
+
+// testLogoutWithIdleCookieEndsSession: a user back after their idle
+// timeout clicks "log out" while someone else holds a copy of their cookie
+// and keeps the session alive with it. The logout reported success (its
+// cookie was refused as too old, so it deleted nothing) and the copy kept
+// working.
+func testLogoutWithIdleCookieEndsSession(e *env) {
+	c := e.client()
+	e.get(c, "/set?user=alice")
+	e.get(c, "/idle?d=30m", "save=nil")
+	thief := e.client()
+	thief.Jar[cookieName] = c.Jar[cookieName]
+	for range 8 { // the thief keeps it alive; its user is away for 40 minutes
+		e.clock.Advance(5 * time.Minute)
+		e.get(thief, "/", "new=false", "values={user:string=alice}")
+	}
+	body := e.get(c, "/logout")
+	if got := e.get(thief, "/"); field(got, "new") != "true" {
+		e.t.Errorf("the logout answered %s, and the thief's copy still loads the session: %s", body, got)
+	}
+}

@@ -164,6 +164,7 @@ func Run(t *testing.T, cfg Config) {
 		{"OutageDoesNotOrphanSession", true, false, testOutageDoesNotOrphanSession},
 		{"TouchedSessionListed", true, false, testTouchedSessionListed},
 		{"SlowRequestKeepsSession", true, false, testSlowRequestKeepsRefreshedSession},
+		{"LogoutWithIdleCookie", true, false, testLogoutWithIdleCookieEndsSession},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
