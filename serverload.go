@@ -77,9 +77,11 @@ func (s *ServerStore) load(ctx *fasthttp.RequestCtx, session *Session) (bool, er
 	}
 	// The ID cookie's own date bounds the session, as CookieStore's does: a
 	// stolen copy older than the session's MaxAge or IdleTimeout is refused
-	// even while the user's own, newer cookie keeps the record alive.
+	// even while the user's own, newer cookie keeps the record alive. Its
+	// ID stays known: a logout with such a cookie (its user back after the
+	// idle timeout, while a copy elsewhere kept the session alive) still
+	// ends the session; it is genuine, and ending is all it can do.
 	if d := timeoutDeadline(session, signed); !d.IsZero() && !now.Before(d) {
-		session.server.cookieID = ""
 		return false, fmt.Errorf("%w: the ID cookie's MaxAge or idle timeout ended at %v",
 			ErrCookieExpired, d.UTC().Format(time.RFC3339))
 	}
