@@ -160,8 +160,15 @@ func testRefreshKeepsSessionAlive(e *env) {
 		e.t.Fatalf("120 requests a minute apart: %d refreshed cookies, %d writes and %d touches; want one per 3 minutes", cookies, w, t)
 	}
 	// The requests stop: the session ends 30 minutes after its last
-	// refresh, not earlier, not later. (Looked at with New, which saves
-	// nothing: a request would refresh it.)
+	// refresh, not earlier, not later.
+	e.endsIdle(c, last, 30*time.Minute)
+}
+
+// endsIdle checks that the session of c, whose cookie was last signed at
+// last, loads until its idle timeout after it and not a second longer.
+// (Looked at with New, which saves nothing: a request would refresh it.)
+func (e *env) endsIdle(c *clientT, last time.Time, idle time.Duration) {
+	e.t.Helper()
 	cookie := c.Jar[cookieName]
 	loads := func() bool {
 		var ctx fasthttp.RequestCtx
@@ -170,9 +177,9 @@ func testRefreshKeepsSessionAlive(e *env) {
 		s, _ := e.store.New(&ctx, cookieName)
 		return !s.IsNew
 	}
-	e.clock.Advance(last.Add(30*time.Minute - time.Second).Sub(e.clock.Now()))
+	e.clock.Advance(last.Add(idle - time.Second).Sub(e.clock.Now()))
 	if !loads() {
-		e.t.Fatal("the session ended before 30 minutes without a request")
+		e.t.Fatalf("the session ended before %v after its last cookie", idle)
 	}
 	e.clock.Advance(time.Second)
 	if loads() {
@@ -209,24 +216,9 @@ func testChangesKeepSessionAlive(e *env) {
 		e.t.Fatalf("120 changes a minute apart: %d ID cookies and %d writes; want one cookie per 3 minutes and 120 writes", cookies, w)
 	}
 	e.get(c, "/", "new=false", "values={n:string=119,user:string=alice}")
-	cookie := c.Jar[cookieName]
-	loads := func() bool {
-		var ctx fasthttp.RequestCtx
-		ctx.Init(&fasthttp.Request{}, nil, nil)
-		ctx.Request.Header.SetCookie(cookieName, cookie)
-		s, _ := e.store.New(&ctx, cookieName)
-		return !s.IsNew
-	}
 	// The session ends 30 minutes after the cookie was last signed: 27 to
 	// 30 minutes after the last request, as documented.
-	e.clock.Advance(last.Add(30*time.Minute - time.Second).Sub(e.clock.Now()))
-	if !loads() {
-		e.t.Fatal("the session ended before 30 minutes after its last cookie")
-	}
-	e.clock.Advance(time.Second)
-	if loads() {
-		e.t.Fatal("the session outlived its idle timeout")
-	}
+	e.endsIdle(c, last, 30*time.Minute)
 }
 
 // testReadOnlyStaleRequest: a request that loaded a session, only read it,
