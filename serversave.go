@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"time"
 
 	"github.com/valyala/fasthttp"
@@ -43,11 +45,10 @@ func (s *ServerStore) save(ctx *fasthttp.RequestCtx, session *Session) error {
 		return s.logout(ctx, session, opts, now)
 	}
 	if st.loadErr != nil && st.loadedID == "" {
-		// The cookie named a record the backend could not read: it may
-		// live on. A new session in its place would lose it for its user
-		// and leave it out of reach of their logout (a stolen copy of the
-		// cookie would outlive it): keep the cookie, and fail.
-		return wrapError("keeping the session whose record could not be loaded", st.loadErr)
+		if err := s.clearUnreadable(ctx, st.cookieID, st.loadErr); err != nil {
+			return err
+		}
+		st.loadErr = nil
 	}
 	if st.revoked {
 		if st.quiet && session.unchanged(plainOf(session, opts, s.Options), opts) {
@@ -204,6 +205,42 @@ func (s *ServerStore) refresh(ctx *fasthttp.RequestCtx, session *Session, opts *
 	session.server.expires = now.Add(ttl)
 	session.snap.written = now.Unix()
 	return s.setToken(ctx, session.name, session.server.tokenFrom, id, opts, now)
+}
+
+// clearUnreadable makes way for a new session in place of the record id,
+// which the cookie named and the backend failed to read at load time with
+// loadErr. The record may live on: a new session in its place would lose
+// it for its user and leave it out of reach of their logout (a stolen copy
+// of the cookie would outlive it). So it is read again: when it reads now
+// (the failure was passing), the Save fails and the cookie is kept, for
+// the next request to load it; when it still fails (a record that cannot
+// be read for good), it is deleted, as a logout would, and only then does
+// a new session take its place; when it cannot be deleted either, the
+// Save fails and the cookie is kept.
+func (s *ServerStore) clearUnreadable(ctx *fasthttp.RequestCtx, id string, loadErr error) error {
+	if unreachable(loadErr) {
+		// The backend went away (a timeout, a lost connection): the
+		// record is out of reach, not unreadable. No more calls into the
+		// outage.
+		return wrapError("keeping the session whose record could not be loaded", loadErr)
+	}
+	switch _, _, err := s.Backend.Load(ctx, id); {
+	case errors.Is(err, ErrRecordNotFound) || errors.Is(err, ErrUnsafeFolder):
+		return nil
+	case err != nil:
+		if _, err := s.destroy(ctx, id, ""); err == nil {
+			return nil
+		}
+	}
+	return wrapError("keeping the session whose record could not be loaded", loadErr)
+}
+
+// unreachable reports whether err says that the backend could not be
+// reached or did not answer in time, rather than what a record holds.
+func unreachable(err error) bool {
+	var ne net.Error
+	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) ||
+		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.As(err, &ne)
 }
 
 // plainOf serializes session as Save would, for a comparison; nil when it

@@ -333,7 +333,8 @@ type serverState struct {
 	cookieID string
 	// loadErr is the backend's error when the record cookieID names could
 	// not be read: a Save keeps the cookie rather than replace the session,
-	// which may live on, with a new one (see save).
+	// which may live on, with a new one, unless the record still cannot be
+	// read and can be deleted (see clearUnreadable).
 	loadErr error
 	// loadedID is the ID of the record the session was loaded from, or ""
 	// when the session is new or its record was removed by a Save.
