@@ -1,0 +1,150 @@
+//go:build linux
+
+package sessions
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// secondUserBase returns a folder for tests with a second user: it and its
+// parents may be crossed by everyone. It skips the test unless it runs as
+// root with setpriv.
+func secondUserBase(t *testing.T) string {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("a second user needs root")
+	}
+	if _, err := exec.LookPath("setpriv"); err != nil {
+		t.Skip("no setpriv")
+	}
+	base := t.TempDir()
+	for _, d := range []string{filepath.Dir(base), base} {
+		if err := os.Chmod(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return base
+}
+
+// filesUnder lists the regular files and symbolic links under root.
+func filesUnder(t *testing.T, root string) []string {
+	t.Helper()
+	var names []string
+	_ = filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			names = append(names, p)
+		}
+		return nil
+	})
+	return names
+}
+
+// A careless operator links the folder's users/ to a shared folder (or it
+// is restored as one). The store promises never to follow a symbolic link
+// in its folder nor to reach a path outside it; it follows users/, so a
+// second local user who may write the shared folder owns alice's index:
+// it makes RevokeUser miss alice's session (a symbolic link in place of
+// the entry, or the entry deleted), and makes the store set the times of a
+// file of the server's user outside the folder (os.Chtimes follows the
+// link).
+func TestAttackFSUsersSymlink(t *testing.T) {
+	base := secondUserBase(t)
+	dir := filepath.Join(base, "sessions")
+	mkdirMode(t, dir, 0o755)
+	shared := filepath.Join(base, "shared")
+	mkdirMode(t, shared, 0o777|os.ModeSticky)
+	if err := os.Symlink(shared, filepath.Join(dir, usersFolder)); err != nil {
+		t.Fatal(err)
+	}
+	target := filepath.Join(base, "file-of-root")
+	if err := os.WriteFile(target, []byte("x"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	old := time.Unix(1e9, 0)
+	if err := os.Chtimes(target, old, old); err != nil {
+		t.Fatal(err)
+	}
+	store, _ := newFSStore(t, dir)
+	anon, cookie := saveNew(t, store, map[any]any{"cart": "1"})
+
+	// The second user sees session_<ID> in the folder (mode 0755 is
+	// allowed) and prepares alice's index folder.
+	sum := sha256.Sum256([]byte("alice"))
+	hash := hex.EncodeToString(sum[:])
+	asNobody(t, shared, `mkdir -m 777 `+hash+` && ln -s `+target+` `+hash+`/`+anon.ID)
+
+	// Alice logs in on her anonymous session.
+	_, _, _, saveErr := fsRequest(t, store, cookie, func(s *Session) { s.SetUser("alice") }, nil)
+	if fi, err := os.Stat(target); err != nil || !fi.ModTime().Equal(old) {
+		t.Errorf("the login set the time of %s, outside the folder, through a symbolic link of another user (%v, %v)", target, fi.ModTime(), err)
+	}
+	// And logs in on a second device.
+	_, cookie2, _, saveErr2 := fsRequest(t, store, "", func(s *Session) { s.SetUser("alice") }, nil)
+	if saveErr != nil || saveErr2 != nil {
+		// Refusing the index is a fix: say so clearly, and write nothing.
+		for _, err := range []error{saveErr, saveErr2} {
+			if err != nil && !errors.Is(err, ErrUnsafeFolder) {
+				t.Errorf("a login with users/ a symbolic link: %v, want an error wrapping ErrUnsafeFolder", err)
+			}
+		}
+	}
+	for _, name := range filesUnder(t, shared) {
+		if fi, err := os.Lstat(name); err == nil && fi.Mode().IsRegular() {
+			t.Errorf("the store wrote %s, outside its folder", name)
+		}
+	}
+	if saveErr != nil || saveErr2 != nil {
+		return
+	}
+
+	// The second user removes what it can of alice's index.
+	asNobody(t, shared, `rm -f `+hash+`/*; true`)
+	n, err := store.RevokeUser(context.Background(), "alice", nil)
+	t.Logf("RevokeUser(alice) = %d, %v", n, err)
+	for _, c := range []string{cookie, cookie2} {
+		got, _, _, _ := fsRequest(t, store, c, nil, nil)
+		if err == nil && !got.IsNew {
+			t.Errorf("RevokeUser(alice) returned nil, but alice's session %s still loads: %v", got.ID, got.Values)
+		}
+	}
+}
+
+// The private folder of NewFilesystemStore("") lives in the shared
+// temporary folder, where a job ageing old files (systemd-tmpfiles) may
+// remove it while the server runs. A second local user then makes the name
+// a folder of its own, writable by everybody. The store promises that a
+// folder of another user, or writable by others, makes every call fail
+// with ErrUnsafeFolder "before anything is read or written"; it checked
+// the folder once, at first use, and now writes its sessions into the
+// other user's folder.
+func TestAttackFSPrivateFolderReplacedAfterStart(t *testing.T) {
+	base := secondUserBase(t)
+	tmp := filepath.Join(base, "tmp")
+	mkdirMode(t, tmp, 0o777|os.ModeSticky)
+	t.Setenv("TMPDIR", tmp)
+	store := NewFilesystemStore("", testHash, testBlock)
+	if _, _, _, err := fsRequest(t, store, "", set("user", "alice"), nil); err != nil {
+		t.Fatal(err)
+	}
+	folder := defaultFolder()
+	if err := os.RemoveAll(folder); err != nil { // the ageing job
+		t.Fatal(err)
+	}
+	asNobody(t, tmp, `mkdir -m 777 `+filepath.Base(folder))
+
+	_, _, _, err := fsRequest(t, store, "", set("user", "bob"), nil)
+	if !errors.Is(err, ErrUnsafeFolder) {
+		t.Errorf("Save into a folder of another user, writable by everybody = %v, want an error wrapping ErrUnsafeFolder", err)
+	}
+	if names := filesUnder(t, folder); len(names) > 0 {
+		t.Errorf("the store wrote into the other user's folder: %v", names)
+	}
+}
