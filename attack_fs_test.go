@@ -102,6 +102,7 @@ func TestAttackFSUsersSymlink(t *testing.T) {
 		}
 	}
 	if saveErr != nil || saveErr2 != nil {
+		t.Logf("the logins: %v; %v", saveErr, saveErr2)
 		return
 	}
 
@@ -146,5 +147,41 @@ func TestAttackFSPrivateFolderReplacedAfterStart(t *testing.T) {
 	}
 	if names := filesUnder(t, folder); len(names) > 0 {
 		t.Errorf("the store wrote into the other user's folder: %v", names)
+	}
+}
+
+// An entry of the user index that is not a file of the store (a symbolic
+// link left by hand, or by a restore, in place of users/<hash>/<ID>) is
+// followed when the session is added again at login: the store sets the
+// times of a file outside its folder, and the entry, skipped by UserIDs,
+// lets RevokeUser miss the session. The store must replace such an entry.
+func TestAttackFSUsersEntrySymlink(t *testing.T) {
+	dir := t.TempDir()
+	store, _ := newFSStore(t, dir)
+	anon, cookie := saveNew(t, store, map[any]any{"cart": "1"})
+	target := filepath.Join(t.TempDir(), "outside")
+	if err := os.WriteFile(target, []byte("x"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	old := time.Unix(1e9, 0)
+	if err := os.Chtimes(target, old, old); err != nil {
+		t.Fatal(err)
+	}
+	entry := filepath.Join(store.files.userDir("alice"), anon.ID)
+	if err := os.MkdirAll(filepath.Dir(entry), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(target, entry); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, _, err := fsRequest(t, store, cookie, func(s *Session) { s.SetUser("alice") }, nil); err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Stat(target); err != nil || !fi.ModTime().Equal(old) {
+		t.Errorf("the login set the time of %s, outside the folder, through a symbolic link (%v, %v)", target, fi.ModTime(), err)
+	}
+	n, err := store.RevokeUser(context.Background(), "alice", nil)
+	if got, _, _, _ := fsRequest(t, store, cookie, nil, nil); err == nil && !got.IsNew {
+		t.Errorf("RevokeUser(alice) = %d, nil, but alice's session still loads: %v", n, got.Values)
 	}
 }
