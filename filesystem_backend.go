@@ -8,7 +8,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -32,8 +31,6 @@ type fileBackend struct {
 	// creates and holds to stricter rules.
 	private bool
 
-	dirOK atomic.Bool // checkDir succeeded once
-	dirMu sync.Mutex
 	locks [lockStripes]stripe
 	// noExchange is set once the file system refused an exchange.
 	noExchange atomic.Bool
