@@ -7,6 +7,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -183,5 +185,39 @@ func TestAttackFSUsersEntrySymlink(t *testing.T) {
 	n, err := store.RevokeUser(context.Background(), "alice", nil)
 	if got, _, _, _ := fsRequest(t, store, cookie, nil, nil); err == nil && !got.IsNew {
 		t.Errorf("RevokeUser(alice) = %d, nil, but alice's session still loads: %v", n, got.Values)
+	}
+}
+
+// A directory left where a spare file goes (".spare-XX", made by hand or
+// by a tool restoring the folder) cannot be unlinked. The store promises
+// to replace anything in place of a spare file, and to refuse what it
+// cannot use with an error wrapping ErrUnsafeFolder; instead every save of
+// the sessions of that stripe (one user in 64) fails with a bare "directory
+// not empty", and so does every logout there, though it removed the
+// session's file: the user is told the logout failed.
+func TestAttackFSSpareIsDirectory(t *testing.T) {
+	s, dir, alice, aliceCookie, _ := loginAliceAndBob(t)
+	spare := filepath.Join(dir, fmt.Sprintf(".spare-%02x", stripeOf(alice)))
+	if err := os.Remove(spare); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(spare, "x"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, _, err := fsRequest(t, s, aliceCookie, set("cart", "2"), nil); err != nil {
+		t.Errorf("a save with a directory in place of the spare file: %v, want it saved", err)
+	}
+	if got, _, _, _ := fsRequest(t, s, aliceCookie, nil, nil); got.Values["cart"] != "2" {
+		t.Errorf("after the save: %v, want cart 2", got.Values)
+	}
+	if _, err := s.Cleanup(); !errors.Is(err, ErrUnsafeFolder) {
+		t.Errorf("Cleanup with a directory in place of the spare file: %v, want an error wrapping ErrUnsafeFolder", err)
+	}
+	logout := func(se *Session) { se.Options.MaxAge = -1 }
+	if _, _, _, err := fsRequest(t, s, aliceCookie, logout, nil); err != nil {
+		t.Errorf("a logout with a directory in place of the spare file: %v, want nil", err)
+	}
+	if got, _, _, _ := fsRequest(t, s, aliceCookie, nil, nil); !got.IsNew {
+		t.Errorf("after the logout, the session loads: %v", got.Values)
 	}
 }
