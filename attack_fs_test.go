@@ -221,3 +221,39 @@ func TestAttackFSSpareIsDirectory(t *testing.T) {
 		t.Errorf("after the logout, the session loads: %v", got.Values)
 	}
 }
+
+// A hard link to a session's file elsewhere (a backup taken with cp -l or
+// rsync --link-dest, or, where fs.protected_hardlinks is 0, any local
+// user who may cross the folder, mode 0755 being allowed) keeps the values
+// after a logout or an expiry: the store only unlinks the name. It
+// promises that "no copy of the values stays behind: a logout removes the
+// session's file" (FilesystemStore); an update already empties the
+// previous version, the logout and Cleanup must too.
+func TestAttackFSHardLinkOutlivesLogout(t *testing.T) {
+	s, dir, alice, aliceCookie, _ := loginAliceAndBob(t)
+	elsewhere := t.TempDir()
+	link := filepath.Join(elsewhere, "alice")
+	if err := os.Link(filepath.Join(dir, filePrefix+alice), link); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, _, err := fsRequest(t, s, aliceCookie, func(se *Session) { se.Options.MaxAge = -1 }, nil); err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Stat(link); err != nil || fi.Size() != 0 {
+		t.Errorf("after the logout, a hard link of the session's file still holds its values (%d bytes, %v)", fi.Size(), err)
+	}
+
+	s2, clock := newFSStore(t, t.TempDir())
+	bob, _ := saveNew(t, s2, map[any]any{"user": "bob"})
+	link2 := filepath.Join(elsewhere, "bob")
+	if err := os.Link(s2.files.path(bob.ID), link2); err != nil {
+		t.Fatal(err)
+	}
+	clock.Advance(s2.Lifetime() + time.Minute)
+	if n, err := s2.Cleanup(); err != nil || n != 1 {
+		t.Fatalf("Cleanup = %d, %v", n, err)
+	}
+	if fi, err := os.Stat(link2); err != nil || fi.Size() != 0 {
+		t.Errorf("after Cleanup removed the expired file, a hard link of it still holds its values (%d bytes, %v)", fi.Size(), err)
+	}
+}
