@@ -178,7 +178,7 @@ func (f *fileBackend) Delete(_ context.Context, id string) error {
 		if errors.Is(spareErr, ErrUnsafeFolder) {
 			spareErr = nil
 		}
-		if err := errors.Join(removeEntry(f.path(id)), removeEntry(f.temp(id)), spareErr); err != nil {
+		if err := errors.Join(removeRecord(f.path(id)), removeEntry(f.temp(id)), spareErr); err != nil {
 			return err
 		}
 		if !live {

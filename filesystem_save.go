@@ -123,6 +123,22 @@ func (f *fileBackend) writeTemp(id string, data []byte, mtime time.Time) error {
 	return nil
 }
 
+// removeRecord unlinks name, the file of a session, which may be missing.
+// A file of the store with other names (hard links elsewhere) is emptied
+// first, so that no copy of the values outlives it; a file of another
+// user is never written into.
+func removeRecord(name string) error {
+	if fi, err := os.Lstat(name); err == nil && fi.Mode().IsRegular() && links(fi) > 1 {
+		if file, _, err := openEntry(name, os.O_WRONLY, 0); err == nil {
+			err = errors.Join(file.Truncate(0), file.Close())
+			if err != nil {
+				return err
+			}
+		}
+	}
+	return removeEntry(name)
+}
+
 // removeEntry unlinks name, which may be missing.
 func removeEntry(name string) error {
 	if err := os.Remove(name); err != nil && !errors.Is(err, fs.ErrNotExist) {
