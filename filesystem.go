@@ -55,9 +55,10 @@ import (
 // # The folder
 //
 // The folder must belong to the server's user and be writable by no one
-// else (no write permission for its group or others): the first use of a
-// store on any other folder fails with an error wrapping ErrUnsafeFolder,
-// and so does every later call until the folder is fixed. The store never
+// else (no write permission for its group or others): every call checks it
+// (one stat), and on any other folder fails with an error wrapping
+// ErrUnsafeFolder until the folder is fixed, also when it became unsafe
+// after the store started. The store never
 // follows a symbolic link in it, never opens a FIFO or a device, reads only
 // regular files of its user, and creates its temporary files exclusively;
 // an entry it refuses in place of a session's file makes the request get
@@ -79,7 +80,7 @@ type FilesystemStore struct {
 // NewFilesystemStore returns a FilesystemStore keeping its files in path,
 // which must exist and be safe (see FilesystemStore). "" means a private
 // folder for the server's user in os.TempDir(),
-// "fasthttp-sessions-<uid>" (made with mode 0700 at first use, and refused
+// "fasthttp-sessions-<uid>" (made with mode 0700 when missing, and refused
 // if it exists with another owner, with any permission for others, or as a
 // symbolic link): every process of that user shares it, which suits
 // development and prefork; give each application a folder of its own in

@@ -8,7 +8,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -32,8 +31,6 @@ type fileBackend struct {
 	// creates and holds to stricter rules.
 	private bool
 
-	dirOK atomic.Bool // checkDir succeeded once
-	dirMu sync.Mutex
 	locks [lockStripes]stripe
 	// noExchange is set once the file system refused an exchange.
 	noExchange atomic.Bool
@@ -155,10 +152,14 @@ func (f *fileBackend) write(id string, data []byte, mtime time.Time, update bool
 	}
 	if update && canExchange && !f.noExchange.Load() {
 		err := f.writeSpare(l.s.spare, id, data, mtime)
-		if err != errExchangeUnsupported {
+		switch {
+		case err == errExchangeUnsupported:
+			f.noExchange.Store(true)
+		case !errors.Is(err, ErrUnsafeFolder):
 			return err
 		}
-		f.noExchange.Store(true)
+		// A spare file that can be neither used nor replaced: this save
+		// renames a new file over the session's instead.
 	}
 	return f.writeTemp(id, data, mtime)
 }
@@ -171,7 +172,13 @@ func (f *fileBackend) Delete(_ context.Context, id string) error {
 		// Whatever holds the name goes (unlinking follows and opens
 		// nothing), and with it what a save killed midway may have left of
 		// the values: its temporary file, or the stripe's spare file.
-		if err := errors.Join(removeEntry(f.path(id)), removeEntry(f.temp(id)), second(removeSpare(l.s.spare))); err != nil {
+		// A spare entry that cannot be removed and is no file (see
+		// removeSpare) holds no values: it does not fail the logout.
+		spareErr := second(removeSpare(l.s.spare))
+		if errors.Is(spareErr, ErrUnsafeFolder) {
+			spareErr = nil
+		}
+		if err := errors.Join(removeRecord(f.path(id)), removeEntry(f.temp(id)), spareErr); err != nil {
 			return err
 		}
 		if !live {

@@ -76,7 +76,7 @@ func (f *fileBackend) cleanExpired(id string) (bool, error) {
 	if err != nil || live || expires.IsZero() {
 		return false, err
 	}
-	return true, os.Remove(f.path(id))
+	return true, removeRecord(f.path(id))
 }
 
 // cleanLocked removes name under the lock of session id.

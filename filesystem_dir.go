@@ -10,37 +10,31 @@ import (
 // checkDir checks that the store's folder is safe (see FilesystemStore):
 // a folder of the server's user that no one else may write, and for the
 // private folder of NewFilesystemStore(""), which it creates if missing,
-// one that no one else may even read, and not a symbolic link. Success is
-// cached; a failure is not, so that a folder fixed later is taken.
+// one that no one else may even read, and not a symbolic link. It checks
+// on every call, never from a cache: a folder whose permissions change, or
+// that is removed and made again by someone else (a job ageing the files
+// of the temporary folder, then another user), is refused from the next
+// call on. One stat costs far less than the save or load it guards.
 func (f *fileBackend) checkDir() error {
-	if f.dirOK.Load() {
-		return nil
-	}
-	f.dirMu.Lock()
-	defer f.dirMu.Unlock()
-	if f.dirOK.Load() {
-		return nil
-	}
 	var (
 		fi  fs.FileInfo
 		err error
 	)
 	if f.private {
-		if err = os.Mkdir(f.dir, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
-			return err
-		}
 		fi, err = os.Lstat(f.dir)
+		if errors.Is(err, fs.ErrNotExist) {
+			if err = os.Mkdir(f.dir, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
+				return err
+			}
+			fi, err = os.Lstat(f.dir)
+		}
 	} else {
 		fi, err = os.Stat(f.dir)
 	}
 	if err != nil {
 		return err
 	}
-	if err := checkFolder(f.dir, fi, f.private); err != nil {
-		return err
-	}
-	f.dirOK.Store(true)
-	return nil
+	return checkFolder(f.dir, fi, f.private)
 }
 
 // unsafeEntry is the error about an entry the store refuses to use.

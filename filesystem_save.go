@@ -2,6 +2,7 @@ package sessions
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"time"
@@ -66,9 +67,19 @@ func (f *fileBackend) openSpare(spare string) (*os.File, error) {
 		return nil, err
 	}
 	if err := removeEntry(spare); err != nil {
-		return nil, err
+		return nil, irremovable(spare, err)
 	}
 	return createExclusive(spare)
+}
+
+// irremovable is the error about an entry the store refuses and cannot
+// unlink (a directory with entries): it wraps ErrUnsafeFolder, and err.
+func irremovable(name string, err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		err = pe.Err
+	}
+	return fmt.Errorf("%w: %s is not a file of the store and cannot be removed: %w", ErrUnsafeFolder, name, err)
 }
 
 // emptySpare truncates the spare file, which holds the previous version of
@@ -112,6 +123,22 @@ func (f *fileBackend) writeTemp(id string, data []byte, mtime time.Time) error {
 	return nil
 }
 
+// removeRecord unlinks name, the file of a session, which may be missing.
+// A file of the store with other names (hard links elsewhere) is emptied
+// first, so that no copy of the values outlives it; a file of another
+// user is never written into.
+func removeRecord(name string) error {
+	if fi, err := os.Lstat(name); err == nil && fi.Mode().IsRegular() && links(fi) > 1 {
+		if file, _, err := openEntry(name, os.O_WRONLY, 0); err == nil {
+			err = errors.Join(file.Truncate(0), file.Close())
+			if err != nil {
+				return err
+			}
+		}
+	}
+	return removeEntry(name)
+}
+
 // removeEntry unlinks name, which may be missing.
 func removeEntry(name string) error {
 	if err := os.Remove(name); err != nil && !errors.Is(err, fs.ErrNotExist) {
@@ -122,7 +149,9 @@ func removeEntry(name string) error {
 
 // removeSpare removes the spare file if it is anything but empty (a save
 // was killed midway), and reports whether it did; the stripe's lock is
-// held. The next save makes a new one.
+// held. The next save makes a new one. An entry that is not a regular file
+// and cannot be unlinked holds no values; it is an error wrapping
+// ErrUnsafeFolder.
 func removeSpare(spare string) (bool, error) {
 	fi, err := os.Lstat(spare)
 	if errors.Is(err, fs.ErrNotExist) || (err == nil && fi.Mode().IsRegular() && fi.Size() == 0) {
@@ -132,6 +161,9 @@ func removeSpare(spare string) (bool, error) {
 		return false, err
 	}
 	if err := removeEntry(spare); err != nil {
+		if !fi.Mode().IsRegular() {
+			return false, irremovable(spare, err)
+		}
 		return false, err
 	}
 	return true, nil

@@ -9,7 +9,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"syscall"
 )
 
 // The user index of FilesystemStore (see UserIndex): in the store's folder,
@@ -17,7 +16,11 @@ import (
 // the user, whose modification time says when it was added. Each add or
 // remove is one create or unlink, atomic for every process sharing the
 // folder; no lock is needed. The folders are 0700 and the files 0600, made
-// in a folder that checkDir keeps private to the server's user.
+// in a folder that checkDir keeps private to the server's user. Like the
+// store's folder, users/ and users/<hash> must be folders of the server's
+// user that no one else may write, and not symbolic links (indexFolder):
+// otherwise whoever may write them could drop a session from its user's
+// index, and RevokeUser would miss it.
 
 const usersFolder = "users"
 
@@ -38,25 +41,36 @@ func (f *fileBackend) AddUserID(_ context.Context, user, id string) error {
 	}
 	dir := f.userDir(user)
 	for range 3 {
-		if err := os.MkdirAll(dir, 0o700); err != nil {
-			return fmt.Errorf("sessions: the user index: %w", err)
+		err := indexFolder(filepath.Dir(dir), true)
+		if err == nil {
+			err = indexFolder(dir, true)
+		}
+		if err != nil {
+			return indexError(err)
 		}
 		name := filepath.Join(dir, id)
-		file, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL|syscall.O_NOFOLLOW, 0o600)
+		file, err := createExclusive(name)
 		switch {
 		case err == nil:
 			err = file.Close()
 		case errors.Is(err, fs.ErrExist):
-			err = nil // there already: it is added again now
-		case errors.Is(err, fs.ErrNotExist):
+			// There already: it is added again now, if it is an entry of
+			// the store; anything else in its place is replaced.
+			var fi fs.FileInfo
+			if fi, err = os.Lstat(name); err == nil && checkEntry(name, fi) != nil {
+				if err = removeEntry(name); err == nil {
+					continue
+				}
+			}
+		}
+		if errors.Is(err, fs.ErrNotExist) {
 			continue // the folder went with its last entry meanwhile
 		}
 		if err == nil {
-			now := f.store.now()
-			err = os.Chtimes(name, now, now)
+			err = setModTime(name, f.store.now()) // never follows a link
 		}
 		if err != nil {
-			return fmt.Errorf("sessions: the user index: %w", err)
+			return indexError(err)
 		}
 		return nil
 	}
@@ -71,8 +85,11 @@ func (f *fileBackend) RemoveUserID(_ context.Context, user, id string) error {
 		return nil
 	}
 	dir := f.userDir(user)
-	if err := os.Remove(filepath.Join(dir, id)); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("sessions: the user index: %w", err)
+	if err := indexFolders(dir); err != nil {
+		return indexError(err)
+	}
+	if err := removeEntry(filepath.Join(dir, id)); err != nil {
+		return indexError(err)
 	}
 	_ = os.Remove(dir) // fails while other entries are there
 	return nil
@@ -82,12 +99,20 @@ func (f *fileBackend) UserIDs(_ context.Context, user string) ([]string, error) 
 	if err := f.checkDir(); err != nil {
 		return nil, err
 	}
-	entries, err := os.ReadDir(f.userDir(user))
+	dir := f.userDir(user)
+	err := indexFolders(dir)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("sessions: the user index: %w", err)
+		return nil, indexError(err)
+	}
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, indexError(err)
 	}
 	ids := make([]string, 0, len(entries))
 	for _, e := range entries {
@@ -103,6 +128,13 @@ func (f *fileBackend) UserIDs(_ context.Context, user string) ([]string, error) 
 // the folders of users left with none. It returns how many it removed.
 func (f *fileBackend) cleanUsers() (int, error) {
 	root := filepath.Join(f.dir, usersFolder)
+	err := indexFolder(root, false)
+	if errors.Is(err, fs.ErrNotExist) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
 	users, err := os.ReadDir(root)
 	if errors.Is(err, fs.ErrNotExist) {
 		return 0, nil
@@ -118,6 +150,10 @@ func (f *fileBackend) cleanUsers() (int, error) {
 			continue
 		}
 		dir := filepath.Join(root, u.Name())
+		if err := indexFolder(dir, false); err != nil {
+			errs = append(errs, err)
+			continue
+		}
 		entries, err := os.ReadDir(dir)
 		if err != nil {
 			errs = append(errs, err)
@@ -140,3 +176,30 @@ func (f *fileBackend) cleanUsers() (int, error) {
 	}
 	return n, errors.Join(errs...)
 }
+
+// indexFolder returns an error unless name, users/ or users/<hash>, is a
+// folder of the server's user that no one else may write and not a
+// symbolic link (an error wrapping ErrUnsafeFolder), or fs.ErrNotExist if
+// it is missing; with create, it makes a missing one first.
+func indexFolder(name string, create bool) error {
+	if create {
+		if err := os.Mkdir(name, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
+			return err
+		}
+	}
+	fi, err := os.Lstat(name)
+	if err != nil {
+		return err
+	}
+	return checkFolder(name, fi, false)
+}
+
+// indexFolders checks users/ and dir, users/<hash> (see indexFolder).
+func indexFolders(dir string) error {
+	if err := indexFolder(filepath.Dir(dir), false); err != nil {
+		return err
+	}
+	return indexFolder(dir, false)
+}
+
+func indexError(err error) error { return withContext("the user index", err) }
