@@ -451,18 +451,7 @@ func asNobody(t *testing.T, dir, script string, env ...string) string {
 // into the planted files, and a store started on that folder must refuse
 // it.
 func TestFilesystemSecondUser(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("a second user needs root")
-	}
-	if _, err := exec.LookPath("setpriv"); err != nil {
-		t.Skip("no setpriv")
-	}
-	base := t.TempDir()
-	for _, d := range []string{filepath.Dir(base), base} {
-		if err := os.Chmod(d, 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
+	base := secondUserBase(t)
 	dir := filepath.Join(base, "sessions")
 	mkdirMode(t, dir, 0o755)
 	victim, _ := newFSStore(t, dir)
