@@ -26,9 +26,10 @@ type snapshot struct {
 	ok   bool // loaded or written: the rest is set
 	sum  [2]uint64
 	opts Options
-	// written is when the session was last written or refreshed (Unix
-	// seconds): the signed date of its cookie, or of its record (or ID
-	// cookie, if later).
+	// written is when the session's token was last signed (Unix seconds):
+	// the signed date of a CookieStore cookie, or of a server-side
+	// session's ID cookie or header token, which a Save that only rewrites
+	// the record does not sign anew. A refresh is due by its age.
 	written int64
 	// recordSaved is when a server-side record was last rewritten (its
 	// signed date), which a refresh by Toucher.Touch does not change.

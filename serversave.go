@@ -65,29 +65,30 @@ func (s *ServerStore) save(ctx *fasthttp.RequestCtx, session *Session) error {
 		case !errors.Is(err, ErrRecordNotFound):
 			return wrapError("loading record", err)
 		}
-	}
-	if st.loadedID != "" && !now.Before(st.expires) {
-		// The record expired while the request ran: the session is over.
-		// Its values are not carried to a new ID (that would let a request
-		// that loaded it just before its deadline outlive the idle and
-		// absolute timeouts, or a logout that happened meanwhile); what is
-		// saved is a new, empty session under a new ID.
-		if err := s.Backend.Delete(ctx, st.loadedID); err != nil && !errors.Is(err, ErrRecordNotFound) {
-			return wrapError("deleting the expired record", err)
+		if !now.Before(st.expires) {
+			// The record expired while the request ran: the session is
+			// over. Its values are not carried to a new ID (that would let
+			// a request that loaded it just before its deadline outlive the
+			// idle and absolute timeouts, or a logout that happened
+			// meanwhile); what is saved is a new, empty session under a
+			// new ID.
+			if err := s.Backend.Delete(ctx, st.loadedID); err != nil && !errors.Is(err, ErrRecordNotFound) {
+				return wrapError("deleting the expired record", err)
+			}
+			s.indexRemove(ctx, st.indexedUser, st.loadedID)
+			session.afresh(s.Options)
+			opts = session.Options
+			session.server = serverState{tokenFrom: st.tokenFrom}
+			session.ID = ""
 		}
-		s.indexRemove(ctx, st.indexedUser, st.loadedID)
-		session.afresh(s.Options)
-		opts = session.Options
-		session.server = serverState{tokenFrom: st.tokenFrom}
-		session.ID = ""
 	}
 	if session.user != "" && session.user != st.indexedUser {
 		// Bound to a user by this request (a login): what a "your
 		// devices" page shows of it.
-		session.agent = string(ctx.UserAgent()[:min(len(ctx.UserAgent()), maxUserAgent)])
+		ua := ctx.UserAgent()
+		session.agent = string(ua[:min(len(ua), maxUserAgent)])
 	}
 	markCreated(session, opts, now)
-	ttl := s.recordTTL(session, opts, now)
 	renewing, prevFrom := st.loadedID != "" && st.renew, session.from
 	if renewing {
 		// The renewed record names the ID it was renewed from, so that its
@@ -111,8 +112,9 @@ func (s *ServerStore) save(ctx *fasthttp.RequestCtx, session *Session) error {
 		if !due {
 			return nil
 		}
-		return s.refresh(ctx, session, opts, ttl, now, plain.B)
+		return s.refresh(ctx, session, opts, s.recordTTL(session, opts, now), now, plain.B)
 	}
+	ttl := s.recordTTL(session, opts, now)
 	// An update under the same ID and Options sends no new token until its
 	// refresh is due (by the token's age, see refreshDue): the client's
 	// token names the same ID and stays young enough, as for an unchanged
@@ -170,8 +172,7 @@ func (s *ServerStore) refresh(ctx *fasthttp.RequestCtx, session *Session, opts *
 			case err == nil:
 				touched = true
 			case errors.Is(err, ErrRecordNotFound):
-				s.revoke(session)
-				session.server.quiet = true
+				s.revokeQuietly(session)
 				return nil
 			case !errors.Is(err, errors.ErrUnsupported):
 				return wrapError("refreshing record", err)
@@ -185,8 +186,7 @@ func (s *ServerStore) refresh(ctx *fasthttp.RequestCtx, session *Session, opts *
 		// race to the time between this Load and the Update.
 		switch cur, _, err := s.Backend.Load(ctx, id); {
 		case errors.Is(err, ErrRecordNotFound):
-			s.revoke(session)
-			session.server.quiet = true
+			s.revokeQuietly(session)
 			return nil
 		case err != nil:
 			return wrapError("refreshing record", err)
@@ -205,6 +205,13 @@ func (s *ServerStore) refresh(ctx *fasthttp.RequestCtx, session *Session, opts *
 	session.server.expires = now.Add(ttl)
 	session.snap.written = now.Unix()
 	return s.setToken(ctx, session.name, session.server.tokenFrom, id, opts, now)
+}
+
+// revokeQuietly marks session revoked by another request while this one
+// only read it: a Save of it unchanged is then no error (see save).
+func (s *ServerStore) revokeQuietly(session *Session) {
+	s.revoke(session)
+	session.server.quiet = true
 }
 
 // clearUnreadable makes way for a new session in place of the record id,
