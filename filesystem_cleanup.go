@@ -97,14 +97,10 @@ func (f *fileBackend) cleanLocked(id, name string) (bool, error) {
 
 // cleanSpare removes the spare file of stripe i if it is not empty.
 func (f *fileBackend) cleanSpare(i int) (bool, error) {
-	if err := f.checkDir(); err != nil {
-		return false, err
-	}
-	s := f.stripe(i)
-	l, err := s.acquire(true)
+	l, err := f.lockStripe(i, true)
 	if err != nil {
 		return false, err
 	}
 	defer l.unlock()
-	return removeSpare(s.spare)
+	return removeSpare(l.s.spare)
 }
