@@ -175,7 +175,7 @@ func (f *fileBackend) Delete(_ context.Context, id string) error {
 		// the values: its temporary file, or the stripe's spare file.
 		// A spare entry that cannot be removed and is no file (see
 		// removeSpare) holds no values: it does not fail the logout.
-		spareErr := second(removeSpare(l.s.spare))
+		_, spareErr := removeSpare(l.s.spare)
 		if errors.Is(spareErr, ErrUnsafeFolder) {
 			spareErr = nil
 		}

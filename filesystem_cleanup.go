@@ -10,9 +10,6 @@ import (
 	"strings"
 )
 
-// second returns the second of two results.
-func second[T any](_ T, err error) error { return err }
-
 func (f *fileBackend) cleanup() (int, error) {
 	if err := f.checkDir(); err != nil {
 		return 0, err
