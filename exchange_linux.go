@@ -1,7 +1,6 @@
 package sessions
 
 import (
-	"errors"
 	"os"
 
 	"golang.org/x/sys/unix"
@@ -9,10 +8,6 @@ import (
 
 // canExchange reports whether exchange may work on this system.
 const canExchange = true
-
-// errExchangeUnsupported reports a file system that cannot swap two files
-// atomically; FilesystemStore then renames a new file over the old one.
-var errExchangeUnsupported = errors.New("sessions: atomic exchange not supported")
 
 // exchange swaps the files at a and b atomically (renameat2 with
 // RENAME_EXCHANGE): each name then holds the other's inode. Both must

@@ -2,14 +2,8 @@
 
 package sessions
 
-import "errors"
-
 // canExchange reports whether exchange may work on this system.
 const canExchange = false
-
-// errExchangeUnsupported reports a file system that cannot swap two files
-// atomically; FilesystemStore then renames a new file over the old one.
-var errExchangeUnsupported = errors.New("sessions: atomic exchange not supported")
 
 // exchange is not available here: FilesystemStore writes a new file and
 // renames it over the old one instead.

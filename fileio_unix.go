@@ -16,10 +16,7 @@ func checkEntry(name string, fi fs.FileInfo) error {
 	if !fi.Mode().IsRegular() {
 		return unsafeEntry(name, "is not a regular file ("+fi.Mode().Type().String()+")")
 	}
-	if uid, ok := owner(fi); !ok || uid != os.Geteuid() {
-		return unsafeEntry(name, fmt.Sprintf("belongs to uid %d, not to the server's user (uid %d)", uid, os.Geteuid()))
-	}
-	return nil
+	return checkOwner(name, fi)
 }
 
 // checkFolder returns an error unless fi, the stat of the folder name, is a
@@ -27,13 +24,16 @@ func checkEntry(name string, fi fs.FileInfo) error {
 // no one else may use at all, and not a symbolic link.
 func checkFolder(name string, fi fs.FileInfo, private bool) error {
 	mode := fi.Mode()
-	switch uid, ok := owner(fi); {
+	switch {
 	case mode&fs.ModeSymlink != 0:
 		return unsafeEntry(name, "is a symbolic link")
 	case !mode.IsDir():
 		return fmt.Errorf("sessions: %s is not a folder", name)
-	case !ok || uid != os.Geteuid():
-		return unsafeEntry(name, fmt.Sprintf("belongs to uid %d, not to the server's user (uid %d)", uid, os.Geteuid()))
+	}
+	if err := checkOwner(name, fi); err != nil {
+		return err
+	}
+	switch {
 	case private && mode.Perm()&0o077 != 0:
 		return unsafeEntry(name, fmt.Sprintf("may be used by other users (mode %v): remove it, or give NewFilesystemStore a folder", mode))
 	case mode.Perm()&0o022 != 0:
@@ -42,12 +42,17 @@ func checkFolder(name string, fi fs.FileInfo, private bool) error {
 	return nil
 }
 
-func owner(fi fs.FileInfo) (int, bool) {
-	st, ok := fi.Sys().(*syscall.Stat_t)
-	if !ok {
-		return -1, false
+// checkOwner returns an error wrapping ErrUnsafeFolder unless name,
+// described by fi, belongs to the server's user.
+func checkOwner(name string, fi fs.FileInfo) error {
+	uid := -1
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+		uid = int(st.Uid)
 	}
-	return int(st.Uid), true
+	if euid := os.Geteuid(); uid != euid {
+		return unsafeEntry(name, fmt.Sprintf("belongs to uid %d, not to the server's user (uid %d)", uid, euid))
+	}
+	return nil
 }
 
 // openEntry opens name with flag, never following a symbolic link nor

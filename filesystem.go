@@ -122,11 +122,12 @@ func (s *FilesystemStore) Check() error {
 // its session.
 func (s *FilesystemStore) Lifetime() time.Duration { return s.files.lifetime() }
 
-// Cleanup removes the session files whose last Save is older than
-// Lifetime, the temporary files left by processes that were killed while
-// saving, and the entries of the user index (see UserIndex) whose session
-// file has been gone for more than ten minutes. It returns how many files it removed and the errors it met
-// (entries it refuses to touch among them, see ErrUnsafeFolder), joined.
+// Cleanup removes the session files that have expired (see Lifetime), what
+// processes killed while saving left (temporary files, and spare files
+// that are not empty), and the entries of the user index (see UserIndex)
+// whose session file has been gone for more than ten minutes. It returns
+// how many files it removed and the errors it met (entries it refuses to
+// touch among them, see ErrUnsafeFolder), joined.
 // Other processes may keep serving meanwhile: each file is judged under its
 // session's lock.
 func (s *FilesystemStore) Cleanup() (int, error) { return s.files.cleanup() }

@@ -78,14 +78,15 @@ func (f *fileBackend) expiry(fi fs.FileInfo) (time.Time, bool) {
 // stat returns whether the file of id is a live record. A missing file is
 // not; nothing is opened.
 func (f *fileBackend) stat(id string) (time.Time, bool, error) {
-	fi, err := os.Lstat(f.path(id))
+	name := f.path(id)
+	fi, err := os.Lstat(name)
 	if errors.Is(err, fs.ErrNotExist) {
 		return time.Time{}, false, nil
 	}
 	if err != nil {
 		return time.Time{}, false, err
 	}
-	return f.record(f.path(id), fi)
+	return f.record(name, fi)
 }
 
 func (f *fileBackend) Load(_ context.Context, id string) ([]byte, time.Time, error) {
@@ -174,7 +175,7 @@ func (f *fileBackend) Delete(_ context.Context, id string) error {
 		// the values: its temporary file, or the stripe's spare file.
 		// A spare entry that cannot be removed and is no file (see
 		// removeSpare) holds no values: it does not fail the logout.
-		spareErr := second(removeSpare(l.s.spare))
+		_, spareErr := removeSpare(l.s.spare)
 		if errors.Is(spareErr, ErrUnsafeFolder) {
 			spareErr = nil
 		}

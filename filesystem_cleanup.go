@@ -10,9 +10,6 @@ import (
 	"strings"
 )
 
-// second returns the second of two results.
-func second[T any](_ T, err error) error { return err }
-
 func (f *fileBackend) cleanup() (int, error) {
 	if err := f.checkDir(); err != nil {
 		return 0, err
@@ -97,14 +94,10 @@ func (f *fileBackend) cleanLocked(id, name string) (bool, error) {
 
 // cleanSpare removes the spare file of stripe i if it is not empty.
 func (f *fileBackend) cleanSpare(i int) (bool, error) {
-	if err := f.checkDir(); err != nil {
-		return false, err
-	}
-	s := f.stripe(i)
-	l, err := s.acquire(true)
+	l, err := f.lockStripe(i, true)
 	if err != nil {
 		return false, err
 	}
 	defer l.unlock()
-	return removeSpare(s.spare)
+	return removeSpare(l.s.spare)
 }

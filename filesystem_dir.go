@@ -16,25 +16,30 @@ import (
 // of the temporary folder, then another user), is refused from the next
 // call on. One stat costs far less than the save or load it guards.
 func (f *fileBackend) checkDir() error {
-	var (
-		fi  fs.FileInfo
-		err error
-	)
 	if f.private {
-		fi, err = os.Lstat(f.dir)
-		if errors.Is(err, fs.ErrNotExist) {
-			if err = os.Mkdir(f.dir, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
-				return err
-			}
-			fi, err = os.Lstat(f.dir)
+		return makeFolder(f.dir, true)
+	}
+	fi, err := os.Stat(f.dir)
+	if err != nil {
+		return err
+	}
+	return checkFolder(f.dir, fi, false)
+}
+
+// makeFolder makes the folder name with mode 0700 if it is missing, and
+// checks it (see checkFolder) without following a symbolic link.
+func makeFolder(name string, private bool) error {
+	fi, err := os.Lstat(name)
+	if errors.Is(err, fs.ErrNotExist) {
+		if err = os.Mkdir(name, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
+			return err
 		}
-	} else {
-		fi, err = os.Stat(f.dir)
+		fi, err = os.Lstat(name)
 	}
 	if err != nil {
 		return err
 	}
-	return checkFolder(f.dir, fi, f.private)
+	return checkFolder(name, fi, private)
 }
 
 // unsafeEntry is the error about an entry the store refuses to use.

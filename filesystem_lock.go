@@ -60,10 +60,16 @@ func (f *fileBackend) stripe(i int) *stripe {
 // lock takes the lock of id, shared by every process using the folder:
 // exclusive to check and write, shared to read. The caller calls unlock.
 func (f *fileBackend) lock(id string, exclusive bool) (held, error) {
+	return f.lockStripe(stripeOf(id), exclusive)
+}
+
+// lockStripe checks the folder (see checkDir) and takes the lock of stripe
+// i. The caller calls unlock.
+func (f *fileBackend) lockStripe(i int, exclusive bool) (held, error) {
 	if err := f.checkDir(); err != nil {
 		return held{}, err
 	}
-	return f.stripe(stripeOf(id)).acquire(exclusive)
+	return f.stripe(i).acquire(exclusive)
 }
 
 // acquire takes the stripe's mutex, then opens the lock file, creating it

@@ -8,6 +8,11 @@ import (
 	"time"
 )
 
+// errExchangeUnsupported is what exchange returns on a system or a file
+// system that cannot swap two files atomically; FilesystemStore then renames
+// a new file over the old one.
+var errExchangeUnsupported = errors.New("sessions: atomic exchange not supported")
+
 // writeSpare writes data into the stripe's spare file, which is empty
 // between saves, swaps it with the session's file in one step (renameat2
 // RENAME_EXCHANGE), and empties it again: it then held the previous

@@ -180,12 +180,11 @@ func (f *fileBackend) cleanUsers() (int, error) {
 // indexFolder returns an error unless name, users/ or users/<hash>, is a
 // folder of the server's user that no one else may write and not a
 // symbolic link (an error wrapping ErrUnsafeFolder), or fs.ErrNotExist if
-// it is missing; with create, it makes a missing one first.
+// it is missing; with create, it makes a missing one first (see
+// makeFolder).
 func indexFolder(name string, create bool) error {
 	if create {
-		if err := os.Mkdir(name, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
-			return err
-		}
+		return makeFolder(name, false)
 	}
 	fi, err := os.Lstat(name)
 	if err != nil {
