@@ -10,31 +10,10 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
 )
-
-// secondUserBase returns a folder for tests with a second user: it and its
-// parents may be crossed by everyone. It skips the test unless it runs as
-// root with setpriv.
-func secondUserBase(t *testing.T) string {
-	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skip("a second user needs root")
-	}
-	if _, err := exec.LookPath("setpriv"); err != nil {
-		t.Skip("no setpriv")
-	}
-	base := t.TempDir()
-	for _, d := range []string{filepath.Dir(base), base} {
-		if err := os.Chmod(d, 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return base
-}
 
 // filesUnder lists the regular files and symbolic links under root.
 func filesUnder(t *testing.T, root string) []string {

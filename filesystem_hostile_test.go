@@ -443,6 +443,26 @@ func asNobody(t *testing.T, dir, script string, env ...string) string {
 	return string(out)
 }
 
+// secondUserBase returns a folder for tests with a second user: it and its
+// parents may be crossed by everyone. It skips the test unless it runs as
+// root with setpriv.
+func secondUserBase(t *testing.T) string {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("a second user needs root")
+	}
+	if _, err := exec.LookPath("setpriv"); err != nil {
+		t.Skip("no setpriv")
+	}
+	base := t.TempDir()
+	for _, d := range []string{filepath.Dir(base), base} {
+		if err := os.Chmod(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return base
+}
+
 // TestFilesystemSecondUser is the attack of issue 16, by a real second
 // user: the folder becomes writable by everybody (mode 1777, like the
 // system's temporary folder); the other user plants the files the victim's

@@ -125,9 +125,10 @@ func defaultOptions() *Options {
 const defaultMaxAge = 86400 * 30
 
 // maxCookieAge is the largest MaxAge, in seconds, that Save accepts: about
-// 292 years, the most a time.Duration holds. A larger one would overflow
-// into an Expires of "now" and a record TTL of a second.
-const maxCookieAge = int(math.MaxInt64 / int64(time.Second))
+// 292 years, the most a time.Duration holds (on 32-bit platforms, the most
+// an int holds, about 68 years). A larger one would overflow into an
+// Expires of "now" and a record TTL of a second.
+const maxCookieAge = int(min(math.MaxInt64/int64(time.Second), math.MaxInt))
 
 // validName reports whether name is a non-empty HTTP token (RFC 9110
 // section 5.6.2), the only form a cookie name may take.
