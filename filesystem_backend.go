@@ -154,7 +154,7 @@ func (f *fileBackend) write(id string, data []byte, mtime time.Time, update bool
 	if update && canExchange && !f.noExchange.Load() {
 		err := f.writeSpare(l.s.spare, id, data, mtime)
 		switch {
-		case err == errExchangeUnsupported:
+		case errors.Is(err, errExchangeUnsupported):
 			f.noExchange.Store(true)
 		case !errors.Is(err, ErrUnsafeFolder):
 			return err

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"hash/maphash"
+	"maps"
+	"slices"
 	"sync"
 	"time"
 )
@@ -196,11 +198,7 @@ func (m *memoryBackend) RemoveUserID(_ context.Context, user, id string) error {
 func (m *memoryBackend) UserIDs(_ context.Context, user string) ([]string, error) {
 	m.usersMu.Lock()
 	defer m.usersMu.Unlock()
-	ids := make([]string, 0, len(m.users[user]))
-	for id := range m.users[user] {
-		ids = append(ids, id)
-	}
-	return ids, nil
+	return slices.Collect(maps.Keys(m.users[user])), nil
 }
 
 // cleanup removes the expired records, and the entries of the user index
