@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fasthttp-sessions/sessions"
 	"github.com/fasthttp-sessions/sessions/internal/pgtest"
 	"github.com/fasthttp-sessions/sessions/pgstore"
 	"github.com/fasthttp-sessions/sessions/sessionstest"
@@ -50,6 +51,23 @@ func TestCleanup(t *testing.T) {
 	cancel()
 	if _, err := store.Cleanup(canceled); !errors.Is(err, context.Canceled) {
 		t.Errorf("Cleanup with a cancelled context: %v", err)
+	}
+}
+
+// wrappedBackend wraps a Backend, as sessions.Backend's documentation
+// allows (to count calls, to add a fault).
+type wrappedBackend struct{ sessions.Backend }
+
+// TestCleanupWrappedBackend checks that Cleanup still works, and does not
+// panic, once the application has wrapped the store's Backend.
+func TestCleanupWrappedBackend(t *testing.T) {
+	clock := sessionstest.NewClock()
+	store := newStore(t, poolOf(t, pgtest.Start(t)), clock)
+	seed(t, store, 3, time.Minute)
+	store.Backend = wrappedBackend{store.Backend}
+	clock.Advance(2 * time.Minute)
+	if n, err := store.Cleanup(context.Background()); n != 3 || err != nil {
+		t.Fatalf("Cleanup through a wrapped Backend = %d, %v; want 3", n, err)
 	}
 }
 

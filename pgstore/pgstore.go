@@ -263,7 +263,9 @@ func (s *Store) Cleanup(ctx context.Context) (int64, error) {
 	if batch <= 0 {
 		batch = DefaultCleanupBatch
 	}
-	b := s.Backend.(*backend)
+	// Not s.Backend, which the application may have wrapped: the backend
+	// reads its settings from s alone.
+	b := &backend{store: s}
 	now, q := b.now(), s.sql()
 	var total int64
 	for {

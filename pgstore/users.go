@@ -80,7 +80,7 @@ func (b *backend) UserIDs(ctx context.Context, user string) ([]string, error) {
 // live entries it passed are not read again. It returns how many it
 // deleted.
 func (s *Store) cleanupUsers(ctx context.Context, now time.Time, batch int) (int64, error) {
-	b, q := s.Backend.(*backend), s.sql()
+	b, q := &backend{store: s}, s.sql()
 	var (
 		total  int64
 		cursor time.Time // the zero time: from the first entry on

@@ -118,15 +118,20 @@ func (b *backend) durably(ctx context.Context, what, key string, queue func(cont
 	_ = pipe.Process(ctx, wait)
 	_, err = pipe.Exec(ctx)
 	_ = b.noteFailure(err) // each command holds its own error
-	prefix := "sessions: redis " + what + ": " + strings.TrimPrefix(ErrNotReplicated.Error(), "sessions: ")
 	acked, err := wait.Result()
 	if err != nil {
-		return nil, &notReplicated{text: prefix + ": WAIT: " + err.Error(), cause: err}
+		return nil, &notReplicated{text: notReplicatedPrefix(what) + ": WAIT: " + err.Error(), cause: err}
 	}
 	if acked < int64(want) {
-		return nil, &notReplicated{text: fmt.Sprintf("%s: WAIT counted %d of %d replicas within %v", prefix, acked, want, timeout)}
+		return nil, &notReplicated{text: fmt.Sprintf("%s: WAIT counted %d of %d replicas within %v", notReplicatedPrefix(what), acked, want, timeout)}
 	}
 	return nil, nil
+}
+
+// notReplicatedPrefix starts the text of a notReplicated error of the write
+// what, with one "sessions: " prefix.
+func notReplicatedPrefix(what string) string {
+	return "sessions: redis " + what + ": " + strings.TrimPrefix(ErrNotReplicated.Error(), "sessions: ")
 }
 
 // createDurably is Create with a WAIT after the SET NX.

@@ -391,8 +391,8 @@ func TestLogoutRetry(t *testing.T) {
 // TestRetriedLogoutWaits checks that a logout request made again with the
 // cookie of a logout that replicas did not confirm does not report
 // success before they confirm. The record is already gone from the
-// master, so today's ServerStore finds no session to delete and never
-// calls Delete: it reports the second logout done at once.
+// master: ServerStore deletes the cookie's ID anyway, and that Delete
+// waits for the earlier DEL.
 func TestRetriedLogoutWaits(t *testing.T) {
 	t.Parallel()
 	nodes := redistest.StartReplicated(t, 1, nil)
