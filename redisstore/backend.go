@@ -73,17 +73,12 @@ func (b *backend) Load(ctx context.Context, id string) ([]byte, time.Time, error
 	if _, err := pipe.Exec(ctx); b.noteFailure(err) != nil && !errors.Is(err, redis.Nil) {
 		return nil, time.Time{}, fmt.Errorf("sessions: redis GET+PTTL: %w", err)
 	}
+	// Any other error of either command was Exec's.
 	data, err := get.Bytes()
 	if errors.Is(err, redis.Nil) {
 		return nil, time.Time{}, sessions.ErrRecordNotFound
 	}
-	if err != nil {
-		return nil, time.Time{}, fmt.Errorf("sessions: redis GET: %w", err)
-	}
-	left, err := pttl.Result()
-	if err != nil {
-		return nil, time.Time{}, fmt.Errorf("sessions: redis PTTL: %w", err)
-	}
+	left := pttl.Val()
 	// The two commands are pipelined, not atomic: PTTL answers -2 when the
 	// key went between them (a logout), -1 when it has no TTL (written by
 	// something else than this store); go-redis passes both through as

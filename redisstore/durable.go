@@ -43,8 +43,8 @@ func (e *notReplicated) Unwrap() []error {
 // waitTimeout returns WAIT's timeout: WaitTimeout, or DefaultWaitTimeout
 // when it is not set, and never under a millisecond (WAIT n 0 would wait
 // for ever).
-func (b *backend) waitTimeout() time.Duration {
-	if t := b.store.WaitTimeout; t > 0 {
+func (s *Store) waitTimeout() time.Duration {
+	if t := s.WaitTimeout; t > 0 {
 		return max(t, time.Millisecond)
 	}
 	return DefaultWaitTimeout
@@ -103,7 +103,7 @@ func errWaitClient(c redis.UniversalClient) error {
 // lost, still waits for that earlier deletion to reach the replicas, and
 // reads queued after the write do not hide it.
 func (b *backend) durably(ctx context.Context, what, key string, queue func(context.Context, redis.Pipeliner)) (sendErr, waitErr error) {
-	want, timeout := b.store.WaitReplicas, b.waitTimeout()
+	want, timeout := b.store.WaitReplicas, b.store.waitTimeout()
 	ctx, cancel := b.context(ctx, timeout)
 	defer cancel()
 	node, err := b.master(ctx, key)

@@ -296,7 +296,7 @@ func (s *Store) CheckClient() error {
 		if read == 0 {
 			read = 5 * time.Second // go-redis's default
 		}
-		wait := (&backend{store: s}).waitTimeout()
+		wait := s.waitTimeout()
 		switch {
 		case !known:
 			errs = append(errs, errWaitClient(s.client))
