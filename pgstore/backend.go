@@ -7,8 +7,8 @@ import (
 	"time"
 
 	"github.com/fasthttp-sessions/sessions"
+	"github.com/fasthttp-sessions/sessions/internal/backendkit"
 	"github.com/jackc/pgx/v5"
-	"github.com/valyala/fasthttp"
 )
 
 // backend is the sessions.Backend, sessions.Toucher and
@@ -23,37 +23,14 @@ var (
 	_ sessions.UserIndex = (*backend)(nil)
 )
 
-// context returns the context of one statement: ctx detached from
-// fasthttp's shutdown-only cancellation, bounded by Timeout.
-func (b *backend) context(ctx context.Context) (context.Context, context.CancelFunc) {
-	if _, ok := ctx.(*fasthttp.RequestCtx); ok {
-		// RequestCtx.Done is the server's shutdown channel: requests still
-		// running at shutdown should complete their saves, and deriving
-		// from it would cost a goroutine per call.
-		ctx = context.WithoutCancel(ctx)
-	}
-	if t := b.store.Timeout; t > 0 {
-		return context.WithTimeout(ctx, t)
-	}
-	return ctx, func() {}
-}
-
-// now is the application's clock: the ServerStore's Now, or time.Now.
-func (b *backend) now() time.Time {
-	if now := b.store.Now; now != nil {
-		return now()
-	}
-	return time.Now()
-}
-
 func (b *backend) Load(ctx context.Context, id string) ([]byte, time.Time, error) {
-	ctx, cancel := b.context(ctx)
+	ctx, cancel := backendkit.Context(ctx, b.store.Timeout)
 	defer cancel()
 	var (
 		data    []byte
 		expires time.Time
 	)
-	err := b.store.db.QueryRow(ctx, b.store.sql().load, id, b.now()).Scan(&data, &expires)
+	err := b.store.db.QueryRow(ctx, b.store.sql().load, id, backendkit.Now(b.store.Now)).Scan(&data, &expires)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, time.Time{}, sessions.ErrRecordNotFound
 	}
@@ -64,26 +41,26 @@ func (b *backend) Load(ctx context.Context, id string) ([]byte, time.Time, error
 }
 
 func (b *backend) Create(ctx context.Context, id string, data []byte, ttl time.Duration) error {
-	now := b.now()
+	now := backendkit.Now(b.store.Now)
 	return b.write(ctx, "INSERT", sessions.ErrRecordExists, b.store.sql().create, id, data, now, now.Add(ttl))
 }
 
 func (b *backend) Update(ctx context.Context, id string, data []byte, ttl time.Duration) error {
-	now := b.now()
+	now := backendkit.Now(b.store.Now)
 	return b.write(ctx, "UPDATE", sessions.ErrRecordNotFound, b.store.sql().update, id, data, now, now.Add(ttl))
 }
 
 // Touch sets the expiry of the live row under id to ttl from now, leaving
 // its data alone.
 func (b *backend) Touch(ctx context.Context, id string, ttl time.Duration) error {
-	now := b.now()
+	now := backendkit.Now(b.store.Now)
 	return b.write(ctx, "UPDATE", sessions.ErrRecordNotFound, b.store.sql().touch, id, now, now.Add(ttl))
 }
 
 // write runs the conditional statement sql (an INSERT or UPDATE, named by
 // verb in errors) with args, and returns none when it wrote no row.
 func (b *backend) write(ctx context.Context, verb string, none error, sql string, args ...any) error {
-	ctx, cancel := b.context(ctx)
+	ctx, cancel := backendkit.Context(ctx, b.store.Timeout)
 	defer cancel()
 	tag, err := b.store.db.Exec(ctx, sql, args...)
 	if err != nil {
@@ -96,10 +73,10 @@ func (b *backend) write(ctx context.Context, verb string, none error, sql string
 }
 
 func (b *backend) Delete(ctx context.Context, id string) error {
-	ctx, cancel := b.context(ctx)
+	ctx, cancel := backendkit.Context(ctx, b.store.Timeout)
 	defer cancel()
 	var live bool
-	err := b.store.db.QueryRow(ctx, b.store.sql().delete, id, b.now()).Scan(&live)
+	err := b.store.db.QueryRow(ctx, b.store.sql().delete, id, backendkit.Now(b.store.Now)).Scan(&live)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return sessions.ErrRecordNotFound
 	}

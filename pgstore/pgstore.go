@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"github.com/fasthttp-sessions/sessions"
+	"github.com/fasthttp-sessions/sessions/internal/backendkit"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 )
@@ -263,13 +264,10 @@ func (s *Store) Cleanup(ctx context.Context) (int64, error) {
 	if batch <= 0 {
 		batch = DefaultCleanupBatch
 	}
-	// Not s.Backend, which the application may have wrapped: the backend
-	// reads its settings from s alone.
-	b := &backend{store: s}
-	now, q := b.now(), s.sql()
+	now, q := backendkit.Now(s.Now), s.sql()
 	var total int64
 	for {
-		c, cancel := b.context(ctx)
+		c, cancel := backendkit.Context(ctx, s.Timeout)
 		tag, err := s.db.Exec(c, q.cleanup, now, batch)
 		cancel()
 		if err != nil {

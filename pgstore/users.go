@@ -2,11 +2,10 @@ package pgstore
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"time"
 
+	"github.com/fasthttp-sessions/sessions/internal/backendkit"
 	"github.com/jackc/pgx/v5"
 )
 
@@ -16,29 +15,16 @@ import (
 // application's clock. A column of the sessions table would not do:
 // ServerStore adds the entry before it creates the record.
 
-// userIndexGrace is the ten minutes of sessions.UserIndex: Cleanup never
-// deletes an entry added less than that ago, whether its row exists or
-// not (ServerStore adds the entry a moment before it creates the row).
-const userIndexGrace = 10 * time.Minute
-
 // maxTableName is the longest name of Table's last part whose user index
 // table, that name + "_users", fits PostgreSQL's 63-byte identifiers.
 const maxTableName = 63 - len(usersSuffix)
 
-// userKey is the user_key of user: the hex SHA-256 of its bytes, so that
-// any user key (NUL bytes, invalid UTF-8, 1024 bytes) fits a text column
-// of fixed width.
-func userKey(user string) string {
-	sum := sha256.Sum256([]byte(user))
-	return hex.EncodeToString(sum[:])
-}
-
 // AddUserID adds id to the set of user, or sets the time of an entry that
 // is already there to now: INSERT ... ON CONFLICT DO UPDATE.
 func (b *backend) AddUserID(ctx context.Context, user, id string) error {
-	ctx, cancel := b.context(ctx)
+	ctx, cancel := backendkit.Context(ctx, b.store.Timeout)
 	defer cancel()
-	if _, err := b.store.db.Exec(ctx, b.store.sql().addUser, userKey(user), id, b.now()); err != nil {
+	if _, err := b.store.db.Exec(ctx, b.store.sql().addUser, backendkit.UserKey(user), id, backendkit.Now(b.store.Now)); err != nil {
 		return fmt.Errorf("sessions: postgres INSERT into the user index: %w", err)
 	}
 	return nil
@@ -47,9 +33,9 @@ func (b *backend) AddUserID(ctx context.Context, user, id string) error {
 // RemoveUserID deletes the entry of id in the set of user, if there is
 // one.
 func (b *backend) RemoveUserID(ctx context.Context, user, id string) error {
-	ctx, cancel := b.context(ctx)
+	ctx, cancel := backendkit.Context(ctx, b.store.Timeout)
 	defer cancel()
-	if _, err := b.store.db.Exec(ctx, b.store.sql().removeUser, userKey(user), id); err != nil {
+	if _, err := b.store.db.Exec(ctx, b.store.sql().removeUser, backendkit.UserKey(user), id); err != nil {
 		return fmt.Errorf("sessions: postgres DELETE from the user index: %w", err)
 	}
 	return nil
@@ -58,9 +44,9 @@ func (b *backend) RemoveUserID(ctx context.Context, user, id string) error {
 // UserIDs returns the IDs of the entries of user, through the primary
 // key; Cleanup, not UserIDs, removes the entries whose row is gone.
 func (b *backend) UserIDs(ctx context.Context, user string) ([]string, error) {
-	ctx, cancel := b.context(ctx)
+	ctx, cancel := backendkit.Context(ctx, b.store.Timeout)
 	defer cancel()
-	rows, err := b.store.db.Query(ctx, b.store.sql().userIDs, userKey(user))
+	rows, err := b.store.db.Query(ctx, b.store.sql().userIDs, backendkit.UserKey(user))
 	if err == nil {
 		var ids []string
 		if ids, err = pgx.CollectRows(rows, pgx.RowTo[string]); err == nil {
@@ -74,20 +60,20 @@ func (b *backend) UserIDs(ctx context.Context, user string) ([]string, error) {
 }
 
 // cleanupUsers deletes the entries of the user index added more than
-// userIndexGrace before now whose row is gone or expired at now, in
+// backendkit.UserIndexGrace before now whose row is gone or expired at now, in
 // statements of at most batch entries each, oldest first: each statement
 // carries on from the oldest time the previous one reached, so that the
 // live entries it passed are not read again. It returns how many it
 // deleted.
 func (s *Store) cleanupUsers(ctx context.Context, now time.Time, batch int) (int64, error) {
-	b, q := &backend{store: s}, s.sql()
+	q := s.sql()
 	var (
 		total  int64
 		cursor time.Time // the zero time: from the first entry on
 	)
 	for {
-		c, cancel := b.context(ctx)
-		rows, err := s.db.Query(c, q.cleanupUsers, now.Add(-userIndexGrace), now, cursor, batch)
+		c, cancel := backendkit.Context(ctx, s.Timeout)
+		rows, err := s.db.Query(c, q.cleanupUsers, now.Add(-backendkit.UserIndexGrace), now, cursor, batch)
 		var added []time.Time
 		if err == nil {
 			added, err = pgx.CollectRows(rows, pgx.RowTo[time.Time])

@@ -7,8 +7,8 @@ import (
 	"time"
 
 	"github.com/fasthttp-sessions/sessions"
+	"github.com/fasthttp-sessions/sessions/internal/backendkit"
 	"github.com/redis/go-redis/v9"
-	"github.com/valyala/fasthttp"
 )
 
 // backend is the sessions.Backend of Store, a sessions.Toucher and a
@@ -23,22 +23,6 @@ var (
 	_ sessions.Toucher   = (*backend)(nil)
 	_ sessions.UserIndex = (*backend)(nil)
 )
-
-// context returns the context of one Redis call: ctx detached from
-// fasthttp's shutdown-only cancellation, bounded by Timeout plus extra
-// (the time Redis may spend waiting for replicas).
-func (b *backend) context(ctx context.Context, extra time.Duration) (context.Context, context.CancelFunc) {
-	if _, ok := ctx.(*fasthttp.RequestCtx); ok {
-		// RequestCtx.Done is the server's shutdown channel: requests still
-		// running at shutdown should complete their saves, and deriving
-		// from it would cost a goroutine per call.
-		ctx = context.WithoutCancel(ctx)
-	}
-	if t := b.store.Timeout; t > 0 {
-		return context.WithTimeout(ctx, t+extra)
-	}
-	return ctx, func() {}
-}
 
 func (b *backend) key(id string) string { return b.store.KeyPrefix + id }
 
@@ -63,7 +47,7 @@ func (b *backend) noteFailure(err error) error {
 func ms(ttl time.Duration) int64 { return max(ttl.Milliseconds(), 1) }
 
 func (b *backend) Load(ctx context.Context, id string) ([]byte, time.Time, error) {
-	ctx, cancel := b.context(ctx, 0)
+	ctx, cancel := backendkit.Context(ctx, b.store.Timeout)
 	defer cancel()
 	key := b.key(id)
 	pipe := b.store.client.Pipeline()
@@ -91,22 +75,14 @@ func (b *backend) Load(ctx context.Context, id string) ([]byte, time.Time, error
 	}
 	// The TTL runs on the Redis server's clock; the expiry is reported on
 	// the store's, which is what ServerStore compares it with.
-	return data, b.now().Add(left), nil
-}
-
-// now is the store's clock: the ServerStore's Now, or time.Now.
-func (b *backend) now() time.Time {
-	if now := b.store.Now; now != nil {
-		return now()
-	}
-	return time.Now()
+	return data, backendkit.Now(b.store.Now).Add(left), nil
 }
 
 func (b *backend) Create(ctx context.Context, id string, data []byte, ttl time.Duration) error {
 	if b.waitsOnCreate() {
 		return b.createDurably(ctx, id, data, ttl)
 	}
-	ctx, cancel := b.context(ctx, 0)
+	ctx, cancel := backendkit.Context(ctx, b.store.Timeout)
 	defer cancel()
 	return createResult(b.noteFailure(b.store.client.Do(ctx, "set", b.key(id), data, "px", ms(ttl), "nx").Err()))
 }
@@ -123,7 +99,7 @@ func createResult(err error) error {
 }
 
 func (b *backend) Update(ctx context.Context, id string, data []byte, ttl time.Duration) error {
-	ctx, cancel := b.context(ctx, 0)
+	ctx, cancel := backendkit.Context(ctx, b.store.Timeout)
 	defer cancel()
 	err := b.noteFailure(b.store.client.Do(ctx, "set", b.key(id), data, "px", ms(ttl), "xx").Err())
 	if errors.Is(err, redis.Nil) {
@@ -139,7 +115,7 @@ func (b *backend) Delete(ctx context.Context, id string) error {
 	if b.store.WaitReplicas > 0 {
 		return b.deleteDurably(ctx, id)
 	}
-	ctx, cancel := b.context(ctx, 0)
+	ctx, cancel := backendkit.Context(ctx, b.store.Timeout)
 	defer cancel()
 	n, err := b.store.client.Del(ctx, b.key(id)).Result()
 	return deleteResult(n, b.noteFailure(err))
@@ -162,7 +138,7 @@ func deleteResult(n int64, err error) error {
 // writes in one step, so it never revives a record that a logout or a
 // renewal deleted.
 func (b *backend) Touch(ctx context.Context, id string, ttl time.Duration) error {
-	ctx, cancel := b.context(ctx, 0)
+	ctx, cancel := backendkit.Context(ctx, b.store.Timeout)
 	defer cancel()
 	// Not client.PExpire: it would send a TTL under a millisecond as 0,
 	// which deletes the key.

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/fasthttp-sessions/sessions/internal/backendkit"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -104,7 +105,11 @@ func errWaitClient(c redis.UniversalClient) error {
 // reads queued after the write do not hide it.
 func (b *backend) durably(ctx context.Context, what, key string, queue func(context.Context, redis.Pipeliner)) (sendErr, waitErr error) {
 	want, timeout := b.store.WaitReplicas, b.store.waitTimeout()
-	ctx, cancel := b.context(ctx, timeout)
+	bound := b.store.Timeout
+	if bound > 0 {
+		bound += timeout // the time Redis may spend waiting for replicas
+	}
+	ctx, cancel := backendkit.Context(ctx, bound)
 	defer cancel()
 	node, err := b.master(ctx, key)
 	if b.noteFailure(err) != nil {

@@ -2,12 +2,11 @@ package redisstore
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"strconv"
 	"time"
 
+	"github.com/fasthttp-sessions/sessions/internal/backendkit"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -18,11 +17,6 @@ import (
 // found to name a live record. See Store, "Log out everywhere".
 
 const (
-	// userIndexGrace is the ten minutes of sessions.UserIndex: an entry
-	// younger than that is never pruned, whether its record exists or not
-	// (ServerStore adds the entry a moment before it creates the record).
-	userIndexGrace = 10 * time.Minute
-
 	// pruneAbove is the size of a set above which AddUserID prunes it, so
 	// that the set of a user who never lists their sessions stays small.
 	pruneAbove = 32
@@ -62,8 +56,7 @@ return removed
 // user key, and any hash tag, out of Redis keys; the set of a user still
 // lands in a slot of its own on Cluster.
 func (b *backend) userKey(user string) string {
-	sum := sha256.Sum256([]byte(user))
-	return b.store.KeyPrefix + "user:" + hex.EncodeToString(sum[:])
+	return b.store.KeyPrefix + "user:" + backendkit.UserKey(user)
 }
 
 // millis returns t as a score: milliseconds since the Unix epoch.
@@ -76,7 +69,7 @@ func millis(t time.Time) string { return strconv.FormatInt(t.UnixMilli(), 10) }
 // waits for replicas like a Create: the record it precedes lives on
 // another master, which a failover of this one would not roll back.
 func (b *backend) AddUserID(ctx context.Context, user, id string) error {
-	key, now := b.userKey(user), b.now()
+	key, now := b.userKey(user), backendkit.Now(b.store.Now)
 	var (
 		add, size *redis.IntCmd
 		old       *redis.StringSliceCmd
@@ -84,7 +77,7 @@ func (b *backend) AddUserID(ctx context.Context, user, id string) error {
 	queue := func(ctx context.Context, p redis.Pipeliner) {
 		add = p.ZAdd(ctx, key, redis.Z{Score: float64(now.UnixMilli()), Member: id})
 		size = p.ZCard(ctx, key)
-		old = p.ZRangeByScore(ctx, key, &redis.ZRangeBy{Min: "-inf", Max: "(" + millis(now.Add(-userIndexGrace)), Count: pruneBatch})
+		old = p.ZRangeByScore(ctx, key, &redis.ZRangeBy{Min: "-inf", Max: "(" + millis(now.Add(-backendkit.UserIndexGrace)), Count: pruneBatch})
 	}
 	var waitErr error
 	if b.waitsOnCreate() {
@@ -93,7 +86,7 @@ func (b *backend) AddUserID(ctx context.Context, user, id string) error {
 			return fmt.Errorf("sessions: redis ZADD: %w", sendErr)
 		}
 	} else {
-		c, cancel := b.context(ctx, 0)
+		c, cancel := backendkit.Context(ctx, b.store.Timeout)
 		pipe := b.store.client.Pipeline()
 		queue(c, pipe)
 		_, _ = pipe.Exec(c) // each command holds its own error
@@ -114,7 +107,7 @@ func (b *backend) AddUserID(ctx context.Context, user, id string) error {
 // RemoveUserID removes id from the set of user with ZREM; Redis deletes
 // a set left empty.
 func (b *backend) RemoveUserID(ctx context.Context, user, id string) error {
-	ctx, cancel := b.context(ctx, 0)
+	ctx, cancel := backendkit.Context(ctx, b.store.Timeout)
 	defer cancel()
 	if err := b.noteFailure(b.store.client.ZRem(ctx, b.userKey(user), id).Err()); err != nil {
 		return fmt.Errorf("sessions: redis ZREM: %w", err)
@@ -129,7 +122,7 @@ func (b *backend) RemoveUserID(ctx context.Context, user, id string) error {
 // renewed to one whose forwarding marker RevokeUser must follow.
 func (b *backend) UserIDs(ctx context.Context, user string) ([]string, error) {
 	key := b.userKey(user)
-	c, cancel := b.context(ctx, 0)
+	c, cancel := backendkit.Context(ctx, b.store.Timeout)
 	zs, err := b.store.client.ZRangeWithScores(c, key, 0, -1).Result()
 	cancel()
 	if b.noteFailure(err) != nil {
@@ -138,8 +131,8 @@ func (b *backend) UserIDs(ctx context.Context, user string) ([]string, error) {
 	if len(zs) == 0 {
 		return nil, nil
 	}
-	now := b.now()
-	cutoff := float64(now.Add(-userIndexGrace).UnixMilli())
+	now := backendkit.Now(b.store.Now)
+	cutoff := float64(now.Add(-backendkit.UserIndexGrace).UnixMilli())
 	ids := make([]string, len(zs))
 	for i, z := range zs {
 		ids[i], _ = z.Member.(string)
@@ -164,7 +157,7 @@ func (b *backend) UserIDs(ctx context.Context, user string) ([]string, error) {
 // removed. It is tidiness: its errors only leave entries for the next
 // prune, and ServerStore skips entries whose record is gone.
 func (b *backend) prune(ctx context.Context, key string, ids []string, now time.Time) (int, error) {
-	ctx, cancel := b.context(ctx, 0)
+	ctx, cancel := backendkit.Context(ctx, b.store.Timeout)
 	defer cancel()
 	pipe := b.store.client.Pipeline()
 	exists := make([]*redis.IntCmd, len(ids))
@@ -175,7 +168,7 @@ func (b *backend) prune(ctx context.Context, key string, ids []string, now time.
 		return 0, fmt.Errorf("sessions: redis EXISTS: %w", err)
 	}
 	args := make([]any, 3, 3+len(ids))
-	args[0], args[1] = millis(now.Add(-userIndexGrace)), millis(now)
+	args[0], args[1] = millis(now.Add(-backendkit.UserIndexGrace)), millis(now)
 	var live []any
 	for i, id := range ids {
 		if exists[i].Val() == 0 {

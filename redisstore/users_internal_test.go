@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fasthttp-sessions/sessions/internal/backendkit"
 	"github.com/fasthttp-sessions/sessions/internal/redistest"
 	"github.com/fasthttp-sessions/sessions/sessionstest"
 	"github.com/redis/go-redis/v9"
@@ -27,7 +28,7 @@ func TestPruneSparesYoungEntries(t *testing.T) {
 	if err := b.AddUserID(ctx, "alice", old); err != nil {
 		t.Fatal(err)
 	}
-	clock.Advance(userIndexGrace)
+	clock.Advance(backendkit.UserIndexGrace)
 	if err := b.AddUserID(ctx, "alice", young); err != nil { // or added again
 		t.Fatal(err)
 	}
