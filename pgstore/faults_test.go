@@ -10,6 +10,7 @@ import (
 	"github.com/fasthttp-sessions/sessions/internal/pgtest"
 	"github.com/fasthttp-sessions/sessions/internal/testsrv"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 // TestServerStopped stops PostgreSQL while requests run, checks that they
@@ -187,5 +188,47 @@ func TestStatementTimeout(t *testing.T) {
 	user(t, c, "/", "alice")
 	if o := a.take()[0]; o.getErr != nil || o.saveErr != nil || o.isNew {
 		t.Errorf("after the locks: %+v", o)
+	}
+}
+
+// TestServerStatementTimeout checks the README's way to have the server
+// give up on a statement too: with statement_timeout in the connection
+// string, a Save that waits for a row lock is cancelled by PostgreSQL
+// (query_canceled, 57014), not by the store's Timeout, and the session is
+// there once the lock is gone.
+func TestServerStatementTimeout(t *testing.T) {
+	ctx := context.Background()
+	pool, err := pgxpool.New(ctx, pgtest.Start(t).URL()+"&statement_timeout=300")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	store := newStore(t, pool, nil)
+	store.Timeout = 10 * time.Second // far beyond the server's 300 ms
+	a := &app{store: store}
+	c := a.serve(t).NewClient(1)
+	user(t, c, "/login?user=alice", "alice")
+	a.take()
+	tx, err := pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx)
+	if _, err := tx.Exec(ctx, "SELECT 1 FROM "+store.Table.Sanitize()+" FOR UPDATE"); err != nil {
+		t.Fatal(err)
+	}
+	user(t, c, "/bump", "alice")
+	o := a.take()[0]
+	checkStoreError(t, "Save under a row lock", o.saveErr)
+	var pgErr *pgconn.PgError
+	if !errors.As(o.saveErr, &pgErr) || pgErr.Code != "57014" {
+		t.Errorf("Save under a row lock: %v, want the server's query_canceled (57014)", o.saveErr)
+	}
+	if err := tx.Rollback(ctx); err != nil {
+		t.Fatal(err)
+	}
+	user(t, c, "/", "alice")
+	if o := a.take()[0]; o.getErr != nil || o.saveErr != nil || o.isNew {
+		t.Errorf("after the lock: %+v", o)
 	}
 }

@@ -265,6 +265,69 @@ func TestSchema(t *testing.T) {
 	}
 }
 
+// TestCreateTableUpgrade checks what the README promises a database made
+// by a version before the user index: the next CreateTable adds the table
+// of the index beside the old table, whose sessions stay, and leaves both
+// tables as a CreateTable on an empty database makes them.
+func TestCreateTableUpgrade(t *testing.T) {
+	pool := poolOf(t, pgtest.Start(t))
+	ctx := context.Background()
+	// The Schema of those versions (before cdb198e), for the table "old".
+	const before = `CREATE TABLE IF NOT EXISTS "old" (
+	id      text COLLATE "C" PRIMARY KEY,
+	data    bytea       NOT NULL,
+	created timestamptz NOT NULL,
+	updated timestamptz NOT NULL,
+	expires timestamptz NOT NULL
+);
+CREATE INDEX IF NOT EXISTS "old_expires_idx" ON "old" (expires);
+`
+	if _, err := pool.Exec(ctx, before); err != nil {
+		t.Fatal(err)
+	}
+	store := pgstore.New(pool, keys...)
+	store.Table = pgx.Identifier{"old"}
+	c := (&app{store: store}).serve(t).NewClient(1)
+	user(t, c, "/login?user=alice", "alice") // a session of the old version
+	if err := store.CreateTable(ctx); err != nil {
+		t.Fatalf("CreateTable over the old version's table: %v", err)
+	}
+	user(t, c, "/", "alice")
+
+	fresh := pgstore.New(pool, keys...)
+	fresh.Table = pgx.Identifier{"new"}
+	if err := fresh.CreateTable(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := catalog(t, pool, "old"), catalog(t, pool, "new"); got != want {
+		t.Errorf("the upgraded tables:\n%s\nwant those of a new database:\n%s", got, want)
+	}
+	ui := store.Backend.(sessions.UserIndex)
+	id := sessionstest.NewID()
+	if err := ui.AddUserID(ctx, "alice", id); err != nil {
+		t.Fatalf("AddUserID on the upgraded tables: %v", err)
+	}
+	if ids, err := ui.UserIDs(ctx, "alice"); err != nil || len(ids) != 1 || ids[0] != id {
+		t.Fatalf("UserIDs on the upgraded tables: %v, %v; want [%s]", ids, err, id)
+	}
+}
+
+// catalog describes the columns and indexes of the table name and of its
+// user index table, with name written as T.
+func catalog(t *testing.T, pool *pgxpool.Pool, name string) string {
+	t.Helper()
+	var columns, indexes string
+	err := pool.QueryRow(context.Background(), `SELECT
+	(SELECT string_agg(table_name || '.' || column_name || ' ' || data_type || ' ' || is_nullable || ' ' || coalesce(collation_name, '-'), E'\n' ORDER BY table_name, ordinal_position)
+		FROM information_schema.columns WHERE table_schema = 'public' AND table_name::text IN ($1::text, $1::text || '_users')),
+	(SELECT string_agg(indexdef, E'\n' ORDER BY indexname)
+		FROM pg_indexes WHERE schemaname = 'public' AND tablename::text IN ($1::text, $1::text || '_users'))`, name).Scan(&columns, &indexes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.ReplaceAll(columns+"\n"+indexes, name, "T")
+}
+
 // plan returns the plan PostgreSQL makes for query with sequential scans
 // off: on a tiny table it would scan anyway, but the test wants to know
 // whether an index can serve the query.
