@@ -9,6 +9,8 @@ import (
 
 	"github.com/fasthttp-sessions/sessions/internal/pgtest"
 	"github.com/fasthttp-sessions/sessions/internal/testsrv"
+	"github.com/fasthttp-sessions/sessions/pgstore"
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
@@ -143,17 +145,9 @@ func TestStatementTimeout(t *testing.T) {
 	user(t, c, "/login?user=alice", "alice")
 	a.take()
 	ctx := context.Background()
-	tx, err := pool.Begin(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tx.Rollback(ctx)
-
 	// A row lock: the Load passes, the Save's UPDATE waits (a Save of a
 	// changed session: an unchanged one would write nothing).
-	if _, err := tx.Exec(ctx, "SELECT 1 FROM "+store.Table.Sanitize()+" FOR UPDATE"); err != nil {
-		t.Fatal(err)
-	}
+	tx := lockRows(t, pool, store)
 	start := time.Now()
 	user(t, c, "/bump", "alice")
 	elapsed := time.Since(start)
@@ -191,6 +185,22 @@ func TestStatementTimeout(t *testing.T) {
 	}
 }
 
+// lockRows locks every row of the store's table in a transaction of its
+// own, rolled back when the test ends unless the test ends it first.
+func lockRows(t *testing.T, pool *pgxpool.Pool, store *pgstore.Store) pgx.Tx {
+	t.Helper()
+	ctx := context.Background()
+	tx, err := pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = tx.Rollback(ctx) })
+	if _, err := tx.Exec(ctx, "SELECT 1 FROM "+store.Table.Sanitize()+" FOR UPDATE"); err != nil {
+		t.Fatal(err)
+	}
+	return tx
+}
+
 // TestServerStatementTimeout checks the README's way to have the server
 // give up on a statement too: with statement_timeout in the connection
 // string, a Save that waits for a row lock is cancelled by PostgreSQL
@@ -209,14 +219,7 @@ func TestServerStatementTimeout(t *testing.T) {
 	c := a.serve(t).NewClient(1)
 	user(t, c, "/login?user=alice", "alice")
 	a.take()
-	tx, err := pool.Begin(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tx.Rollback(ctx)
-	if _, err := tx.Exec(ctx, "SELECT 1 FROM "+store.Table.Sanitize()+" FOR UPDATE"); err != nil {
-		t.Fatal(err)
-	}
+	tx := lockRows(t, pool, store)
 	user(t, c, "/bump", "alice")
 	o := a.take()[0]
 	checkStoreError(t, "Save under a row lock", o.saveErr)
