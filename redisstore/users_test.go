@@ -7,6 +7,7 @@ import (
 	"errors"
 	"slices"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -130,6 +131,32 @@ func testUserIndex(t *testing.T, client redis.UniversalClient) {
 		}
 		startsWithSessions(t, what, err)
 	}
+}
+
+// records returns the IDs of the records under prefix on every primary of
+// client, sorted: the keys under prefix but those of user sets.
+func records(t *testing.T, client *redis.ClusterClient, prefix string) []string {
+	t.Helper()
+	var (
+		mu  sync.Mutex
+		ids []string
+	)
+	err := client.ForEachMaster(context.Background(), func(ctx context.Context, c *redis.Client) error {
+		keys, err := c.Keys(ctx, prefix+"*").Result()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, k := range keys {
+			if id := strings.TrimPrefix(k, prefix); !strings.HasPrefix(id, "user:") {
+				ids = append(ids, id)
+			}
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(ids)
+	return ids
 }
 
 // clockStore returns a store on a new server whose clock is clock.
@@ -358,6 +385,10 @@ func TestUserIndexFailover(t *testing.T) {
 	mustNotReplicate(t, "a login with the replica of the user's set cut off", x.saveErr)
 	if x.cookie != "" {
 		t.Errorf("a login whose index entry was not confirmed set a cookie: %s", x.header)
+	}
+	// Nor a record: the only ones are still the two bound above.
+	if got, want := records(t, client, "f:"), sortedIDs(ids[:2]...); !slices.Equal(got, want) {
+		t.Errorf("records after the failed login: %v, want only %v", got, want)
 	}
 
 	primary.Kill()
