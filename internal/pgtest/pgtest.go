@@ -1,7 +1,7 @@
 // Package pgtest runs PostgreSQL servers for the tests of this repository:
 // initdb into a temporary folder, then the server on a free loopback port,
 // with fsync off, stopped when the test ends. It depends on the standard
-// library only; the tests bring their own PostgreSQL client.
+// library only (and proctest); the tests bring their own PostgreSQL client.
 //
 // The server binaries are looked up in /usr/lib/postgresql/N/bin (the
 // newest N; Debian's postgresql package puts them there, off the PATH), or
@@ -26,10 +26,11 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/fasthttp-sessions/sessions/internal/proctest"
 )
 
 // ErrNotInstalled is wrapped by the errors of BinDir and Launch when no
@@ -85,10 +86,8 @@ type Server struct {
 	bin  string
 	cred *credential // nil unless run as another user
 
-	mu     sync.Mutex
-	cmd    *exec.Cmd
-	exited chan struct{}
-	log    *os.File
+	proc proctest.Process
+	log  *os.File
 }
 
 // URL returns the connection string of the server's postgres database as
@@ -243,31 +242,11 @@ func (s *Server) start() error {
 		"-c", "dynamic_shared_memory_type=mmap",
 	)
 	cmd.Stdout, cmd.Stderr = s.log, s.log
-	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("pgtest: starting postgres: %w", err)
+	if err := s.proc.Start(cmd, s.ready, 10*time.Millisecond, 30*time.Second); err != nil {
+		s.kill()
+		return fmt.Errorf("pgtest: %w; log:\n%s", err, s.Log())
 	}
-	exited := make(chan struct{})
-	go func() {
-		_ = cmd.Wait()
-		close(exited)
-	}()
-	s.mu.Lock()
-	s.cmd, s.exited = cmd, exited
-	s.mu.Unlock()
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
-		select {
-		case <-exited:
-			return fmt.Errorf("pgtest: postgres exited at start; log:\n%s", s.Log())
-		default:
-		}
-		if s.ready() {
-			return nil
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	s.kill()
-	return fmt.Errorf("pgtest: postgres not ready within 30s; log:\n%s", s.Log())
+	return nil
 }
 
 // ready reports whether the server says it accepts connections: the status
@@ -301,19 +280,10 @@ func (s *Server) Stop() error { return s.stop(syscall.SIGINT, "fast") }
 func (s *Server) Crash() error { return s.stop(syscall.SIGQUIT, "immediate") }
 
 func (s *Server) stop(sig syscall.Signal, mode string) error {
-	s.mu.Lock()
-	cmd, exited := s.cmd, s.exited
-	s.mu.Unlock()
-	if cmd == nil {
-		return nil
-	}
-	_ = cmd.Process.Signal(sig)
-	select {
-	case <-exited:
-		return nil
-	case <-time.After(30 * time.Second):
+	if !s.proc.Stop(sig, 30*time.Second) {
 		return fmt.Errorf("pgtest: postgres did not exit within 30s of a %s shutdown; log:\n%s", mode, s.Log())
 	}
+	return nil
 }
 
 // Restart starts the server again on the same port and data, after Stop
@@ -321,26 +291,7 @@ func (s *Server) stop(sig syscall.Signal, mode string) error {
 func (s *Server) Restart() error { return s.start() }
 
 // kill stops the server at once, if it runs, and waits for it to exit.
-func (s *Server) kill() {
-	s.mu.Lock()
-	cmd, exited := s.cmd, s.exited
-	s.mu.Unlock()
-	if cmd == nil {
-		return
-	}
-	select {
-	case <-exited:
-		return
-	default:
-	}
-	_ = cmd.Process.Signal(syscall.SIGQUIT)
-	select {
-	case <-exited:
-	case <-time.After(10 * time.Second):
-		_ = cmd.Process.Kill()
-		<-exited
-	}
-}
+func (s *Server) kill() { s.proc.Kill(syscall.SIGQUIT, 10*time.Second) }
 
 // Close stops the server at once (immediate mode) and removes its folder.
 // It may be called more than once.

@@ -90,11 +90,7 @@ func TestServerLifecycle(t *testing.T) {
 		}
 	}
 	// Killed outright: its segments are in its folder, which Close removes.
-	s.mu.Lock()
-	_ = s.cmd.Process.Kill()
-	exited := s.exited
-	s.mu.Unlock()
-	<-exited
+	s.proc.Kill(os.Kill, 10*time.Second)
 	dir := s.Dir
 	s.Close()
 	// The server's children notice its death and exit: the port closes.

@@ -98,7 +98,7 @@ func (c *Cluster) Node(addr string) *Server {
 func (c *Cluster) WaitHealthy() {
 	c.t.Helper()
 	for _, s := range c.Nodes {
-		if !s.running() {
+		if !s.proc.Running() {
 			continue
 		}
 		waitFor(c.t, time.Minute, "node "+s.Addr()+": cluster_state:ok", func() (bool, string) {
@@ -174,7 +174,7 @@ func (c *Cluster) ReplicaOf(primary *Server) *Server {
 	c.t.Helper()
 	id := c.myself(primary).id
 	for _, s := range c.Nodes {
-		if s != primary && s.running() && c.myself(s).master == id {
+		if s != primary && s.proc.Running() && c.myself(s).master == id {
 			return s
 		}
 	}

@@ -20,10 +20,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/fasthttp-sessions/sessions/internal/proctest"
 )
 
 // QuietLogger drops every log line. Its method set is that of go-redis's
@@ -75,9 +76,7 @@ type Server struct {
 	// master in a replicated group (see replicationArgs); "" otherwise.
 	user string
 
-	mu     sync.Mutex
-	cmd    *exec.Cmd
-	exited chan struct{}
+	proc proctest.Process
 }
 
 // Addr is the server's host:port.
@@ -184,33 +183,13 @@ func (s *Server) start() error {
 		return err
 	}
 	cmd.Stdout, cmd.Stderr = out, out
-	err = cmd.Start()
+	err = s.proc.Start(cmd, s.ping, 20*time.Millisecond, 10*time.Second)
 	out.Close() // the child has its own copy
 	if err != nil {
-		return err
+		s.Kill()
+		return fmt.Errorf("%w; log:\n%s", err, s.log())
 	}
-	exited := make(chan struct{})
-	go func() {
-		_ = cmd.Wait()
-		close(exited)
-	}()
-	s.mu.Lock()
-	s.cmd, s.exited = cmd, exited
-	s.mu.Unlock()
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
-		select {
-		case <-exited:
-			return fmt.Errorf("%s exited at start; log:\n%s", filepath.Base(s.bin), s.log())
-		default:
-		}
-		if s.ping() {
-			return nil
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	s.Kill()
-	return fmt.Errorf("%s did not answer PING within 10s; log:\n%s", filepath.Base(s.bin), s.log())
+	return nil
 }
 
 // log returns the end of what the process printed and of its log file.
@@ -233,26 +212,14 @@ func (s *Server) ping() bool {
 }
 
 // Signal sends sig to the server.
-func (s *Server) Signal(sig os.Signal) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.cmd != nil && s.cmd.Process != nil {
-		_ = s.cmd.Process.Signal(sig)
-	}
-}
+func (s *Server) Signal(sig os.Signal) { s.proc.Signal(sig) }
 
 // Stop terminates the server with SIGTERM (Redis then flushes its
 // append-only file) and waits for it to exit. It fails the test when the
 // server has not exited 10 seconds later.
 func (s *Server) Stop() {
 	s.t.Helper()
-	s.Signal(syscall.SIGTERM)
-	s.mu.Lock()
-	exited := s.exited
-	s.mu.Unlock()
-	select {
-	case <-exited:
-	case <-time.After(10 * time.Second):
+	if !s.proc.Stop(syscall.SIGTERM, 10*time.Second) {
 		s.t.Fatalf("redis-server did not exit within 10s of SIGTERM")
 	}
 }
@@ -270,20 +237,8 @@ func (s *Server) Restart() {
 // Kill stops the server at once, if it runs, and waits for it to exit. A
 // server stopped with SIGSTOP is resumed first, so that it can die.
 func (s *Server) Kill() {
-	s.mu.Lock()
-	cmd, exited := s.cmd, s.exited
-	s.mu.Unlock()
-	if cmd == nil {
-		return
-	}
-	select {
-	case <-exited:
-		return
-	default:
-	}
-	resume(cmd.Process) // in case a test stopped it
-	_ = cmd.Process.Kill()
-	<-exited
+	resume(&s.proc) // in case a test stopped it
+	s.proc.Kill(os.Kill, 10*time.Second)
 }
 
 // waitFor polls cond every 50 ms until it reports done, and fails the test

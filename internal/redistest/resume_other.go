@@ -2,7 +2,7 @@
 
 package redistest
 
-import "os"
+import "github.com/fasthttp-sessions/sessions/internal/proctest"
 
 // resume does nothing: without SIGSTOP, a process cannot have been stopped.
-func resume(*os.Process) {}
+func resume(*proctest.Process) {}

@@ -3,9 +3,10 @@
 package redistest
 
 import (
-	"os"
 	"syscall"
+
+	"github.com/fasthttp-sessions/sessions/internal/proctest"
 )
 
 // resume sends SIGCONT to p, which a test may have stopped with SIGSTOP.
-func resume(p *os.Process) { _ = p.Signal(syscall.SIGCONT) }
+func resume(p *proctest.Process) { p.Signal(syscall.SIGCONT) }

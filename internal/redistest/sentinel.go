@@ -149,7 +149,7 @@ func (s *Sentinel) AllName(n *Server) bool {
 func (s *Sentinel) Replicas(master *Server) []*Server {
 	var r []*Server
 	for _, n := range s.Nodes {
-		if n != master && n.running() {
+		if n != master && n.proc.Running() {
 			r = append(r, n)
 		}
 	}
@@ -194,19 +194,4 @@ func (s *Sentinel) WaitFailover(old *Server) *Server {
 		return true, ""
 	})
 	return promoted
-}
-
-// running reports whether the process runs.
-func (s *Server) running() bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.exited == nil {
-		return false
-	}
-	select {
-	case <-s.exited:
-		return false
-	default:
-		return true
-	}
 }
