@@ -130,10 +130,10 @@ func sameStore(a, b Store) bool {
 // the errors of those that failed, joined with errors.Join, each naming its
 // session.
 //
-// A session that is new and still empty (no values, no user) is skipped: there is nothing to
-// keep, and saving it would give every visitor that merely looked at a page
-// a cookie and, with a server-side store, a record. (gorilla/sessions saves
-// it; call session.Save to force it.)
+// A session that is new and still empty (no values, no user) is skipped:
+// there is nothing to keep, and saving it would give every visitor that
+// merely looked at a page a cookie and, with a server-side store, a record.
+// (gorilla/sessions saves it; call session.Save to force it.)
 func (r *Registry) Save(ctx *fasthttp.RequestCtx) error {
 	if r.released {
 		return errRegistryReleased
