@@ -164,9 +164,11 @@ func checkCookie(name string, o *Options) error {
 	if !validName(name) {
 		return errInvalidName(name)
 	}
-	var prefix string // the name's prefix, as the rule errors spell it
+	// prefix is the name's prefix, as the rule errors spell it; browsers
+	// match the prefixes ignoring case.
+	var prefix string
 	for _, p := range [...]string{"__Host-Http-", "__Host-", "__Http-", "__Secure-"} {
-		if hasPrefixFold(name, p) {
+		if len(name) >= len(p) && strings.EqualFold(name[:len(p)], p) {
 			prefix = p
 			break
 		}
@@ -199,10 +201,4 @@ func checkCookie(name string, o *Options) error {
 		return nil
 	}
 	return fmt.Errorf("%w: cookie %q: %s", ErrInvalidOptions, name, rule)
-}
-
-// hasPrefixFold is strings.HasPrefix ignoring ASCII case: browsers match the
-// cookie prefixes case-insensitively.
-func hasPrefixFold(s, prefix string) bool {
-	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
 }
