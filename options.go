@@ -153,7 +153,12 @@ func errInvalidName(name string) error {
 // no control characters and no ';', so that it cannot end the attribute
 // early or inject another one.
 func validAttr(v string) bool {
-	return !strings.ContainsFunc(v, func(r rune) bool { return r < 0x20 || r == 0x7f || r == ';' })
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; c < 0x20 || c == 0x7f || c == ';' {
+			return false
+		}
+	}
+	return true
 }
 
 // checkCookie returns an error wrapping ErrInvalidName or ErrInvalidOptions
@@ -167,10 +172,12 @@ func checkCookie(name string, o *Options) error {
 	// prefix is the name's prefix, as the rule errors spell it; browsers
 	// match the prefixes ignoring case.
 	var prefix string
-	for _, p := range [...]string{"__Host-Http-", "__Host-", "__Http-", "__Secure-"} {
-		if len(name) >= len(p) && strings.EqualFold(name[:len(p)], p) {
-			prefix = p
-			break
+	if strings.HasPrefix(name, "__") {
+		for _, p := range [...]string{"__Host-Http-", "__Host-", "__Http-", "__Secure-"} {
+			if len(name) >= len(p) && strings.EqualFold(name[:len(p)], p) {
+				prefix = p
+				break
+			}
 		}
 	}
 	host := strings.HasPrefix(prefix, "__Host-")
