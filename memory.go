@@ -178,11 +178,10 @@ func (m *memoryBackend) AddUserID(_ context.Context, user, id string) error {
 func (m *memoryBackend) RemoveUserID(_ context.Context, user, id string) error {
 	m.usersMu.Lock()
 	defer m.usersMu.Unlock()
-	if set := m.users[user]; set != nil {
-		delete(set, id)
-		if len(set) == 0 {
-			delete(m.users, user)
-		}
+	set := m.users[user]
+	delete(set, id)
+	if len(set) == 0 {
+		delete(m.users, user)
 	}
 	return nil
 }
@@ -201,13 +200,9 @@ func (m *memoryBackend) cleanup() int {
 	for i := range m.shards {
 		sh := &m.shards[i]
 		sh.mu.Lock()
-		now := m.now()
-		for id, r := range sh.records {
-			if !now.Before(r.expires) {
-				delete(sh.records, id)
-				n++
-			}
-		}
+		now, held := m.now(), len(sh.records)
+		maps.DeleteFunc(sh.records, func(_ string, r memoryRecord) bool { return !now.Before(r.expires) })
+		n += held - len(sh.records)
 		sh.mu.Unlock()
 	}
 	m.usersMu.Lock()
