@@ -1,16 +1,9 @@
 package sessions
 
 import (
-	"sync"
+	"context"
 	"time"
 )
-
-// cleaner runs a function every interval in one goroutine until stopped.
-type cleaner struct {
-	stopOnce sync.Once
-	stop     chan struct{}
-	done     chan struct{}
-}
 
 // startCleaner calls fn every interval in a new goroutine and returns a
 // function that stops it and waits until the goroutine has exited. The stop
@@ -19,22 +12,23 @@ func startCleaner(interval time.Duration, fn func()) (stop func()) {
 	if interval <= 0 {
 		interval = time.Minute
 	}
-	c := &cleaner{stop: make(chan struct{}), done: make(chan struct{})}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
 	go func() {
-		defer close(c.done)
+		defer close(done)
 		t := time.NewTicker(interval)
 		defer t.Stop()
 		for {
 			select {
 			case <-t.C:
 				fn()
-			case <-c.stop:
+			case <-ctx.Done():
 				return
 			}
 		}
 	}()
 	return func() {
-		c.stopOnce.Do(func() { close(c.stop) })
-		<-c.done
+		cancel()
+		<-done
 	}
 }

@@ -116,7 +116,15 @@ func (s *CookieStore) New(ctx *fasthttp.RequestCtx, name string) (*Session, erro
 	err := s.load(ctx, session)
 	if err != nil {
 		session.afresh(s.Options)
-		clearBadCookie(ctx, name, s.Options, s.now(), err)
+	}
+	if badCookie(err) {
+		// Tell the browser to drop the cookie, so that it does not send it
+		// (and have it refused) again; a Save of the new session replaces it.
+		del := *s.Options
+		del.MaxAge = -1
+		if checkCookie(name, &del) == nil {
+			setCookie(ctx, name, nil, &del, s.now())
+		}
 	}
 	return session, sessionError(name, err)
 }
@@ -127,10 +135,10 @@ func (s *CookieStore) load(ctx *fasthttp.RequestCtx, session *Session) error {
 	if err := checkCodecsProbe(s.Codecs, false); err != nil {
 		return err
 	}
-	value, err := requestCookie(ctx, session.name)
-	if err != nil {
-		return err
+	if !validName(session.name) {
+		return errInvalidName(session.name)
 	}
+	value := ctx.Request.Header.Cookie(session.name)
 	if len(value) == 0 {
 		session.afresh(s.Options)
 		return nil

@@ -28,14 +28,12 @@
 //		fmt.Fprintf(ctx, "visit %d", visits+1)
 //	}
 //
-// The hash key signs the cookie with HMAC-SHA256 (use 32 or 64 random
-// bytes; one shorter than 16 bytes is refused); the block key encrypts it
-// with AES and must be 16, 24 or 32 bytes long, or nil for a signed-only
-// cookie. A refused key fails every Save, and every Get of a cookie, with
-// an error wrapping ErrInvalidKey that says what is wrong. Generate keys
-// once (for example with securecookie.GenerateRandomKey, or openssl rand
-// -hex 32) and load them from configuration: new keys make every existing
-// cookie invalid.
+// The hash key signs the cookie and the block key, which may be nil,
+// encrypts it: NewCookieStore says which keys it takes and how to generate
+// them. A refused key fails every Save, and every Get of a cookie, with an
+// error wrapping ErrInvalidKey that says what is wrong (the store's Check
+// tells at start-up). Load the keys from configuration: new keys make
+// every existing cookie invalid.
 //
 // Save before the handler returns. fasthttp writes the response headers
 // after the handler returns, so saving after writing the body is fine, but
@@ -92,12 +90,10 @@
 //	Secure:   false
 //
 // They differ from gorilla/sessions v1.4.0, whose CookieStore defaults to
-// SameSite=None with Secure and no HttpOnly. Browsers refuse a Secure
-// cookie set over plain HTTP (except from localhost and 127.0.0.1), so
-// that default silently broke sessions on plain-HTTP development servers
-// and test setups; SameSite=None also offers the cookie to every cross-site
-// request (browsers that block third-party cookies, as a fresh Chromium
-// profile does, withhold it from cross-site frames and fetches anyway).
+// SameSite=None with Secure and no HttpOnly: browsers refuse a Secure
+// cookie set over plain HTTP (except from localhost and 127.0.0.1), which
+// silently broke sessions on plain-HTTP development servers and test
+// setups, and SameSite=None offers the cookie to every cross-site request.
 // Lax without Secure works over plain HTTP and keeps the cookie off
 // cross-site subrequests and form POSTs. In production over HTTPS set
 // Secure as well:
@@ -122,20 +118,14 @@
 //	}
 //
 // A session whose MaxAge, IdleTimeout or AbsoluteTimeout differs from the
-// store's keeps it on later requests: the stores carry them with the
-// encoded values under a reserved key, hidden from Values. (With
-// gorilla/sessions a session loaded by a later request starts from the
-// store's Options again.) Other changes to a session's Options (Path,
-// Domain, Secure, ...) apply to the Saves of the request that made them.
-// An application running gorilla/sessions on the same cookie sees the
-// reserved key as one extra value.
-//
-// The store's MaxAge method also sets the codecs' MaxAge, after which a
-// cookie's signature expires, counted from when the cookie was last written
-// (a Save that changed the session, or a refresh of its expiry): a
-// session's own MaxAge longer than the store's therefore does not make it
-// live longer. Give the store the longest lifetime any session needs, and
-// shorter ones to the sessions.
+// store's keeps it on later requests, where gorilla/sessions starts from
+// the store's Options again (see Options); the other attributes apply to
+// the Saves of the request that set them. The stores carry those three
+// with the values, under a reserved key hidden from Values, which an
+// application running gorilla/sessions on the same cookie sees as one
+// extra value. The store's MaxAge method also sets the codecs' MaxAge,
+// which bounds every session's lifetime whatever the session's own MaxAge:
+// give the store the longest (see Options.MaxAge).
 //
 // # Flashes
 //
@@ -146,38 +136,32 @@
 //
 // # Key rotation
 //
-// NewCookieStore and the other constructors take key pairs. The first pair
-// encodes, all are tried in order to decode. To rotate keys, put the new
-// pair first and keep the old one after it:
-//
-//	store := sessions.NewCookieStore(newHash, newBlock, oldHash, oldBlock)
-//
-// Cookies signed with the old pair still decode, and the next Save
-// re-encodes them with the new one, even when nothing else changed. Remove
-// the old pair once the store's MaxAge has passed since the rotation: by then
-// every cookie it signed has been re-encoded or has expired. The cookie name
-// is signed too: renaming a cookie invalidates it.
+// NewCookieStore and the other constructors take key pairs: the first pair
+// encodes, all are tried in order to decode, so a new pair put first, with
+// the old one after it, rotates the keys without ending any session (see
+// NewCookieStore). Remove the old pair once the store's MaxAge has passed
+// since the rotation: by then every cookie it signed has been re-encoded or
+// has expired. The cookie name is signed too: renaming a cookie
+// invalidates it.
 //
 // # The Registry
 //
 // store.Get returns the session from the request's Registry (see
-// GetRegistry): the first call for a name loads it, later calls in the same
-// request return the same *Session, so middleware and handlers share it.
+// Registry.Get), so that middleware and handlers share one *Session per
+// name; New always loads afresh and bypasses the Registry.
 // sessions.Save(ctx) saves every session of the request, from all their
-// stores, at once. New always loads afresh and bypasses the Registry. A
-// cookie name belongs to one store: a second store asking for a name that
-// another store already holds in the request gets an error wrapping
-// ErrInvalidName (gorilla/sessions returns the first store's session).
+// stores, at once, except new sessions that are still empty (see
+// Registry.Save). A cookie name belongs to one store: a second store
+// asking for it in the same request gets an error wrapping ErrInvalidName
+// (gorilla/sessions returns the first store's session).
 //
 // A cookie that a store refuses (tampered with, expired, signed with a
 // retired key) is answered with a deletion cookie, so that the browser stops
 // sending it; saving a new session under the name replaces it.
 //
-// The Registry is kept in the request's user values, which fasthttp resets
-// after every request, releasing the Registry. Unlike gorilla/context,
-// nothing leaks into the next request served with the same *RequestCtx if
-// the handler forgets to clean up, so Clear is optional; it forgets the
-// request's sessions early, without saving them.
+// fasthttp releases the Registry after every request (see GetRegistry):
+// unlike gorilla/context, nothing leaks into the next request served with
+// the same *RequestCtx, so Clear is optional.
 //
 // # Cookie size and fasthttp's ReadBufferSize
 //
@@ -185,11 +169,10 @@
 // MaxLength; a larger session fails to save with ErrCookieTooLong), and
 // encoding roughly doubles the size of the values. But
 // fasthttp.Server.ReadBufferSize, 4096 bytes by default, bounds the whole
-// request header: the request line, Host, User-Agent, Accept and all the
-// cookies. A session cookie near MaxLength therefore makes the server
-// answer 431 Request Header Fields Too Large, before any handler runs, to
-// every later request of that browser, logout included. Either raise the
-// server's buffer:
+// request header, all its cookies included: a session cookie near
+// MaxLength makes the server answer 431 Request Header Fields Too Large,
+// before any handler runs, to every later request of that browser, logout
+// included. Either raise the server's buffer:
 //
 //	server := &fasthttp.Server{Handler: handler, ReadBufferSize: 16 << 10}
 //

@@ -79,9 +79,8 @@ type memoryShard struct {
 }
 
 // memoryBackend is the Backend of MemoryStore, its Toucher and its
-// UserIndex. Each
-// method holds the lock of the record's shard across its check and its
-// write; the user index has a lock of its own.
+// UserIndex. Each method holds the lock of the record's shard across its
+// check and its write; the user index has a lock of its own.
 type memoryBackend struct {
 	seed   maphash.Seed
 	now    func() time.Time
@@ -103,30 +102,30 @@ func (m *memoryBackend) shard(id string) *memoryShard {
 	return &m.shards[maphash.String(m.seed, id)%memoryShards]
 }
 
-// live reports whether the record under id exists and has not expired; the
-// shard must be locked.
-func (m *memoryBackend) live(sh *memoryShard, id string, now time.Time) (memoryRecord, bool) {
+// lock locks the shard of id, which the caller unlocks, and returns it
+// with the current time, the record under id and whether that record is
+// live: it exists and has not expired.
+func (m *memoryBackend) lock(id string) (sh *memoryShard, now time.Time, r memoryRecord, live bool) {
+	sh = m.shard(id)
+	sh.mu.Lock()
+	now = m.now()
 	r, ok := sh.records[id]
-	return r, ok && now.Before(r.expires)
+	return sh, now, r, ok && now.Before(r.expires)
 }
 
 func (m *memoryBackend) Load(_ context.Context, id string) ([]byte, time.Time, error) {
-	sh := m.shard(id)
-	sh.mu.Lock()
+	sh, _, r, live := m.lock(id)
 	defer sh.mu.Unlock()
-	r, ok := m.live(sh, id, m.now())
-	if !ok {
+	if !live {
 		return nil, time.Time{}, ErrRecordNotFound
 	}
 	return r.data, r.expires, nil // records are never modified in place
 }
 
 func (m *memoryBackend) Create(_ context.Context, id string, data []byte, ttl time.Duration) error {
-	sh := m.shard(id)
-	sh.mu.Lock()
+	sh, now, _, live := m.lock(id)
 	defer sh.mu.Unlock()
-	now := m.now()
-	if _, ok := m.live(sh, id, now); ok {
+	if live {
 		return ErrRecordExists
 	}
 	sh.records[id] = memoryRecord{data: bytes.Clone(data), expires: now.Add(ttl)}
@@ -134,11 +133,9 @@ func (m *memoryBackend) Create(_ context.Context, id string, data []byte, ttl ti
 }
 
 func (m *memoryBackend) Update(_ context.Context, id string, data []byte, ttl time.Duration) error {
-	sh := m.shard(id)
-	sh.mu.Lock()
+	sh, now, _, live := m.lock(id)
 	defer sh.mu.Unlock()
-	now := m.now()
-	if _, ok := m.live(sh, id, now); !ok {
+	if !live {
 		return ErrRecordNotFound
 	}
 	sh.records[id] = memoryRecord{data: bytes.Clone(data), expires: now.Add(ttl)}
@@ -146,12 +143,9 @@ func (m *memoryBackend) Update(_ context.Context, id string, data []byte, ttl ti
 }
 
 func (m *memoryBackend) Touch(_ context.Context, id string, ttl time.Duration) error {
-	sh := m.shard(id)
-	sh.mu.Lock()
+	sh, now, r, live := m.lock(id)
 	defer sh.mu.Unlock()
-	now := m.now()
-	r, ok := m.live(sh, id, now)
-	if !ok {
+	if !live {
 		return ErrRecordNotFound
 	}
 	r.expires = now.Add(ttl)
@@ -160,12 +154,10 @@ func (m *memoryBackend) Touch(_ context.Context, id string, ttl time.Duration) e
 }
 
 func (m *memoryBackend) Delete(_ context.Context, id string) error {
-	sh := m.shard(id)
-	sh.mu.Lock()
+	sh, _, _, live := m.lock(id)
 	defer sh.mu.Unlock()
-	_, ok := m.live(sh, id, m.now())
 	delete(sh.records, id)
-	if !ok {
+	if !live {
 		return ErrRecordNotFound
 	}
 	return nil
@@ -186,11 +178,10 @@ func (m *memoryBackend) AddUserID(_ context.Context, user, id string) error {
 func (m *memoryBackend) RemoveUserID(_ context.Context, user, id string) error {
 	m.usersMu.Lock()
 	defer m.usersMu.Unlock()
-	if set := m.users[user]; set != nil {
-		delete(set, id)
-		if len(set) == 0 {
-			delete(m.users, user)
-		}
+	set := m.users[user]
+	delete(set, id)
+	if len(set) == 0 {
+		delete(m.users, user)
 	}
 	return nil
 }
@@ -209,13 +200,9 @@ func (m *memoryBackend) cleanup() int {
 	for i := range m.shards {
 		sh := &m.shards[i]
 		sh.mu.Lock()
-		now := m.now()
-		for id, r := range sh.records {
-			if !now.Before(r.expires) {
-				delete(sh.records, id)
-				n++
-			}
-		}
+		now, held := m.now(), len(sh.records)
+		maps.DeleteFunc(sh.records, func(_ string, r memoryRecord) bool { return !now.Before(r.expires) })
+		n += held - len(sh.records)
 		sh.mu.Unlock()
 	}
 	m.usersMu.Lock()

@@ -42,9 +42,6 @@ func defaultSaveError(ctx *fasthttp.RequestCtx, err error) {
 // withoutRevoked returns err without the errors of sessions that were
 // revoked, or nil when nothing else is left.
 func withoutRevoked(err error) error {
-	if err == nil {
-		return nil
-	}
 	joined, ok := err.(interface{ Unwrap() []error })
 	if !ok {
 		if errors.Is(err, ErrSessionRevoked) {

@@ -133,23 +133,15 @@ const maxCookieAge = int(min(math.MaxInt64/int64(time.Second), math.MaxInt))
 // validName reports whether name is a non-empty HTTP token (RFC 9110
 // section 5.6.2), the only form a cookie name may take.
 func validName(name string) bool {
-	if name == "" {
-		return false
-	}
-	for i := 0; i < len(name); i++ {
-		if !isTokenChar(name[i]) {
-			return false
-		}
-	}
-	return true
+	return name != "" && !strings.ContainsFunc(name, notTokenChar)
 }
 
-func isTokenChar(c byte) bool {
+func notTokenChar(r rune) bool {
 	switch {
-	case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
-		return true
+	case 'a' <= r && r <= 'z', 'A' <= r && r <= 'Z', '0' <= r && r <= '9':
+		return false
 	}
-	return strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0
+	return !strings.ContainsRune("!#$%&'*+-.^_`|~", r)
 }
 
 // errInvalidName is the error of a cookie name that is not an HTTP token.
@@ -177,15 +169,19 @@ func checkCookie(name string, o *Options) error {
 	if !validName(name) {
 		return errInvalidName(name)
 	}
-	host := hasPrefixFold(name, "__Host-")
-	httpOnly := hasPrefixFold(name, "__Http-") || hasPrefixFold(name, "__Host-Http-")
-	prefix := "__Host-" // what the rule errors name
-	switch {
-	case hasPrefixFold(name, "__Host-Http-"):
-		prefix = "__Host-Http-"
-	case httpOnly:
-		prefix = "__Http-"
+	// prefix is the name's prefix, as the rule errors spell it; browsers
+	// match the prefixes ignoring case.
+	var prefix string
+	if strings.HasPrefix(name, "__") {
+		for _, p := range [...]string{"__Host-Http-", "__Host-", "__Http-", "__Secure-"} {
+			if len(name) >= len(p) && strings.EqualFold(name[:len(p)], p) {
+				prefix = p
+				break
+			}
+		}
 	}
+	host := strings.HasPrefix(prefix, "__Host-")
+	httpOnly := strings.HasSuffix(prefix, "Http-")
 	var rule string
 	switch {
 	case !validAttr(o.Path):
@@ -200,26 +196,16 @@ func checkCookie(name string, o *Options) error {
 		rule = "Partitioned requires Secure"
 	case o.SameSite == fasthttp.CookieSameSiteNoneMode && !o.Secure:
 		rule = "SameSite=None requires Secure"
-	case host && !o.Secure:
+	case prefix != "" && !o.Secure:
 		rule = "the " + prefix + " prefix requires Secure"
 	case host && o.Path != "/":
 		rule = "the " + prefix + ` prefix requires Path "/"`
 	case host && o.Domain != "":
 		rule = "the " + prefix + " prefix forbids Domain"
-	case hasPrefixFold(name, "__Secure-") && !o.Secure:
-		rule = "the __Secure- prefix requires Secure"
-	case httpOnly && !o.Secure:
-		rule = "the " + prefix + " prefix requires Secure"
 	case httpOnly && !o.HttpOnly:
 		rule = "the " + prefix + " prefix requires HttpOnly"
 	default:
 		return nil
 	}
 	return fmt.Errorf("%w: cookie %q: %s", ErrInvalidOptions, name, rule)
-}
-
-// hasPrefixFold is strings.HasPrefix ignoring ASCII case: browsers match the
-// cookie prefixes case-insensitively.
-func hasPrefixFold(s, prefix string) bool {
-	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
 }

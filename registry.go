@@ -22,10 +22,7 @@ type Registry struct {
 	sessions []registryEntry
 	// inline holds the first sessions, so that a request allocates one
 	// Registry and nothing more for them.
-	inline [2]registryEntry
-	// closer is what the request's user values hold: fasthttp closes it
-	// after the request, which releases the registry.
-	closer   registryCloser
+	inline   [2]registryEntry
 	released bool
 	// spare is the first session a store creates for this request (see
 	// newStoreSession): allocated with the Registry, it makes the Registry
@@ -34,13 +31,22 @@ type Registry struct {
 	spareTaken bool
 }
 
-// registryCloser is the io.Closer stored in the request's user values.
-type registryCloser struct{ r *Registry }
+// registryCloser is a Registry as the request's user values hold it: an
+// io.Closer, which fasthttp closes after the request, releasing the
+// Registry, without an exported Close on Registry itself.
+type registryCloser Registry
 
 // Close releases the registry at the end of the request.
 func (c *registryCloser) Close() error {
-	c.r.release()
+	(*Registry)(c).release()
 	return nil
+}
+
+// requestRegistry returns the Registry of the request, or nil when it has
+// none.
+func requestRegistry(ctx *fasthttp.RequestCtx) *Registry {
+	c, _ := ctx.UserValue(registryKey{}).(*registryCloser)
+	return (*Registry)(c)
 }
 
 type registryEntry struct {
@@ -65,15 +71,14 @@ var errRegistryReleased = errors.New("sessions: the Registry was released (its r
 // never leak into the next request served with the same *RequestCtx, and
 // calling Clear is optional.
 func GetRegistry(ctx *fasthttp.RequestCtx) *Registry {
-	if c, ok := ctx.UserValue(registryKey{}).(*registryCloser); ok {
-		return c.r
+	if r := requestRegistry(ctx); r != nil {
+		return r
 	}
 	// A Registry is not pooled: one that a handler kept after its request
 	// must stay inert instead of becoming another request's.
 	r := &Registry{ctx: ctx}
 	r.sessions = r.inline[:0]
-	r.closer.r = r
-	ctx.SetUserValue(registryKey{}, &r.closer)
+	ctx.SetUserValue(registryKey{}, (*registryCloser)(r))
 	return r
 }
 
@@ -130,10 +135,10 @@ func sameStore(a, b Store) bool {
 // the errors of those that failed, joined with errors.Join, each naming its
 // session.
 //
-// A session that is new and still empty (no values, no user) is skipped: there is nothing to
-// keep, and saving it would give every visitor that merely looked at a page
-// a cookie and, with a server-side store, a record. (gorilla/sessions saves
-// it; call session.Save to force it.)
+// A session that is new and still empty (no values, no user) is skipped:
+// there is nothing to keep, and saving it would give every visitor that
+// merely looked at a page a cookie and, with a server-side store, a record.
+// (gorilla/sessions saves it; call session.Save to force it.)
 func (r *Registry) Save(ctx *fasthttp.RequestCtx) error {
 	if r.released {
 		return errRegistryReleased
@@ -158,9 +163,9 @@ func (r *Registry) Save(ctx *fasthttp.RequestCtx) error {
 // Registry's spare.
 func newStoreSession(ctx *fasthttp.RequestCtx, store Store, name string, opts *Options) *Session {
 	var s *Session
-	if c, ok := ctx.UserValue(registryKey{}).(*registryCloser); ok && !c.r.spareTaken && !c.r.released {
-		c.r.spareTaken = true
-		s = &c.r.spare
+	if r := requestRegistry(ctx); r != nil && !r.spareTaken && !r.released {
+		r.spareTaken = true
+		s = &r.spare
 	} else {
 		s = new(Session)
 	}
@@ -183,11 +188,10 @@ func (r *Registry) release() {
 // Call it before the handler returns; a cookie set after the response is
 // written never reaches the client.
 func Save(ctx *fasthttp.RequestCtx) error {
-	c, ok := ctx.UserValue(registryKey{}).(*registryCloser)
-	if !ok {
-		return nil
+	if r := requestRegistry(ctx); r != nil {
+		return r.Save(ctx)
 	}
-	return c.r.Save(ctx)
+	return nil
 }
 
 // Clear releases the request's Registry now, forgetting its sessions
@@ -197,8 +201,8 @@ func Save(ctx *fasthttp.RequestCtx) error {
 // clevergo/sessions, and for long handlers that want the memory back early.
 // A second call does nothing.
 func Clear(ctx *fasthttp.RequestCtx) {
-	if c, ok := ctx.UserValue(registryKey{}).(*registryCloser); ok {
+	if r := requestRegistry(ctx); r != nil {
 		ctx.RemoveUserValue(registryKey{})
-		c.r.release()
+		r.release()
 	}
 }

@@ -76,13 +76,8 @@ type Session struct {
 // with IsNew set and empty Options. Stores call it from their New method and
 // then copy their own Options into it.
 func NewSession(store Store, name string) *Session {
-	return &Session{
-		Values:  make(map[any]any),
-		Options: new(Options),
-		IsNew:   true,
-		store:   store,
-		name:    name,
-	}
+	s := &Session{store: store, name: name}
+	return s.afresh(&Options{})
 }
 
 // afresh makes s a new, empty session with a copy of opts, as a store
@@ -133,14 +128,8 @@ func (s *Session) Save(ctx *fasthttp.RequestCtx) error {
 // read with Flashes. The optional vars[0] is the key to store it under;
 // the default is "_flash", as in gorilla/sessions.
 func (s *Session) AddFlash(value any, vars ...string) {
-	key := flashesKey
-	if len(vars) > 0 {
-		key = vars[0]
-	}
-	var flashes []any
-	if v, ok := s.Values[key]; ok {
-		flashes, _ = v.([]any)
-	}
+	key := flashKey(vars)
+	flashes, _ := s.Values[key].([]any)
 	s.Values[key] = append(flashes, value)
 }
 
@@ -149,10 +138,7 @@ func (s *Session) AddFlash(value any, vars ...string) {
 // Save the session afterwards to make the removal stick. It returns nil when
 // there are none.
 func (s *Session) Flashes(vars ...string) []any {
-	key := flashesKey
-	if len(vars) > 0 {
-		key = vars[0]
-	}
+	key := flashKey(vars)
 	v, ok := s.Values[key]
 	if !ok {
 		return nil
@@ -160,6 +146,14 @@ func (s *Session) Flashes(vars ...string) []any {
 	delete(s.Values, key)
 	flashes, _ := v.([]any)
 	return flashes
+}
+
+// flashKey returns vars[0], or flashesKey when vars is empty.
+func flashKey(vars []string) string {
+	if len(vars) > 0 {
+		return vars[0]
+	}
+	return flashesKey
 }
 
 // Get returns the value stored under key, or nil when there is none.
@@ -251,6 +245,10 @@ func (s *Session) GetFloat64(key any) (float64, error) {
 		return f, nil
 	case float32:
 		return float64(f), nil
+	case uint64:
+		return float64(f), nil
+	case uint:
+		return float64(f), nil
 	case string:
 		x, err := strconv.ParseFloat(f, 64)
 		if err != nil {
@@ -260,12 +258,6 @@ func (s *Session) GetFloat64(key any) (float64, error) {
 	}
 	if n, err := s.GetInt64(key); err == nil {
 		return float64(n), nil
-	}
-	if u, ok := v.(uint64); ok {
-		return float64(u), nil
-	}
-	if u, ok := v.(uint); ok {
-		return float64(u), nil
 	}
 	return 0, fmt.Errorf("%w: %v holds %T, not a number", ErrValueType, key, v)
 }

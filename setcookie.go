@@ -8,43 +8,13 @@ import (
 	"github.com/valyala/fasthttp"
 )
 
-// This file holds what the stores write to and read from the HTTP
-// exchange: the session cookie of the request and the Set-Cookie of the
-// response.
-
-// requestCookie returns the value of the request's cookie called name,
-// which is nil when there is none and is only valid until the handler
-// returns. It checks the name first.
-func requestCookie(ctx *fasthttp.RequestCtx, name string) ([]byte, error) {
-	if !validName(name) {
-		return nil, errInvalidName(name)
-	}
-	return ctx.Request.Header.Cookie(name), nil
-}
-
 // badCookie reports whether err, an error of New, says that the request's
 // cookie (or token) was refused: tampered with, signed with a retired key,
 // expired, too long. Errors that say nothing against it (a backend failure,
 // a misconfigured store, values of a record that no longer decode) do not.
 func badCookie(err error) bool {
-	if !errors.Is(err, ErrCookieInvalid) && !errors.Is(err, ErrCookieExpired) && !errors.Is(err, ErrCookieTooLong) {
-		return false
-	}
-	return !isDropped(err) && !errors.Is(err, ErrInvalidKey)
-}
-
-// clearBadCookie answers a request whose cookie for name was refused with a
-// deletion cookie, so that the browser stops sending it; a Save of a new
-// session under the name replaces it.
-func clearBadCookie(ctx *fasthttp.RequestCtx, name string, opts *Options, now time.Time, err error) {
-	if !badCookie(err) {
-		return
-	}
-	del := *opts
-	del.MaxAge = -1
-	if checkCookie(name, &del) == nil {
-		setCookie(ctx, name, nil, &del, now)
-	}
+	refused := errors.Is(err, ErrCookieInvalid) || errors.Is(err, ErrCookieExpired) || errors.Is(err, ErrCookieTooLong)
+	return refused && !isDropped(err) && !errors.Is(err, ErrInvalidKey)
 }
 
 // expiredDate is the Expires written on a deletion cookie, as net/http and
