@@ -47,11 +47,13 @@ var (
 	ErrCookieTooLong = errors.New("sessions: encoded value too long")
 
 	// ErrSerialize reports values that the serializer cannot encode, such as
-	// a custom type that was not registered with gob.Register.
+	// a custom type that was not registered with gob.Register. Its text is
+	// "sessions: cannot serialize values".
 	ErrSerialize = compact.ErrEncode
 
 	// ErrDeserialize reports serialized data that is corrupt or truncated,
-	// or values of a type the running program no longer knows.
+	// or values of a type the running program no longer knows. Its text is
+	// "sessions: cannot deserialize values".
 	ErrDeserialize = compact.ErrDecode
 
 	// ErrUnsafeFolder reports a FilesystemStore folder that a user other
