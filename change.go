@@ -5,6 +5,7 @@ import (
 	"hash/maphash"
 	"time"
 
+	"github.com/fasthttp-sessions/sessions/internal/compact"
 	"github.com/gorilla/securecookie"
 )
 
@@ -51,7 +52,7 @@ func serializeValues(dst []byte, session *Session, opts, storeOpts *Options) ([]
 		return dst, fmt.Errorf("%w: the key %q is reserved", ErrSerialize, metaKey)
 	}
 	meta := putMeta(session, opts, storeOpts)
-	dst, err := compactAppend(dst, session.Values)
+	dst, err := compact.Append(dst, session.Values)
 	if meta {
 		delete(session.Values, metaKey)
 	}

@@ -16,6 +16,7 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/fasthttp-sessions/sessions/internal/compact"
 	"github.com/gorilla/securecookie"
 )
 
@@ -195,13 +196,13 @@ func (c *Codec) appendEncode(dst []byte, name string, value any) ([]byte, error)
 
 // decodeBytes is Decode for a value in a byte slice (only read, not kept).
 // It returns the Unix time at which the value was signed; on error 0, but
-// with a *droppedValuesError (returned as it is).
+// with a *compact.DroppedError (returned as it is).
 func (c *Codec) decodeBytes(name string, value []byte, dst any) (int64, error) {
 	plain, ts, err := c.openPlain(name, value)
 	if err == nil {
 		err = c.deserialize(plain, dst)
 	}
-	if _, dropped := err.(*droppedValuesError); err != nil && !dropped {
+	if _, dropped := err.(*compact.DroppedError); err != nil && !dropped {
 		return 0, err
 	}
 	return ts, err
@@ -211,7 +212,7 @@ func (c *Codec) decodeBytes(name string, value []byte, dst any) (int64, error) {
 // ErrSerialize.
 func (c *Codec) serialize(dst []byte, value any) ([]byte, error) {
 	if _, ok := c.sz.(CompactSerializer); ok {
-		return compactAppend(dst, value)
+		return compact.Append(dst, value)
 	}
 	b, err := c.sz.Serialize(value)
 	if err != nil {
@@ -222,11 +223,11 @@ func (c *Codec) serialize(dst []byte, value any) ([]byte, error) {
 
 // deserialize decodes plain, from openPlain, into dst; plain must not be
 // modified afterwards (decoded strings may share it). Errors wrap
-// ErrCookieInvalid, but for a *droppedValuesError, returned as it is.
+// ErrCookieInvalid, but for a *compact.DroppedError, returned as it is.
 func (c *Codec) deserialize(plain []byte, dst any) error {
 	var err error
 	if _, ok := c.sz.(CompactSerializer); ok {
-		err = compactDecode(plain, dst) // no copy: plain is ours
+		err = compact.Decode(plain, dst) // no copy: plain is ours
 	} else {
 		err = c.sz.Deserialize(plain, dst)
 	}

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fasthttp-sessions/sessions/internal/compact"
 	"github.com/gorilla/securecookie"
 	"github.com/valyala/fasthttp"
 )
@@ -183,7 +184,7 @@ func TestCodecDropsUndecodableValues(t *testing.T) {
 	clock := func() time.Time { return time.Unix(signed, 0) }
 	c := NewCodec(codecHashKey, codecBlockKey).setClock(clock)
 	values := map[any]any{"user": "alice", "cart": serTestPoint{X: 1}, "visits": 3}
-	plain, err := compactAppend(nil, values)
+	plain, err := compact.Append(nil, values)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -205,9 +206,9 @@ func TestCodecDropsUndecodableValues(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			got := map[any]any{"stale": true}
 			ts, err := decodeAny(tc.codecs, "sid", enc, &got)
-			var dv *droppedValuesError
+			var dv *compact.DroppedError
 			if !errors.As(err, &dv) || err != error(dv) {
-				t.Fatalf("decodeAny error %v (%T), want a *droppedValuesError", err, err)
+				t.Fatalf("decodeAny error %v (%T), want a *compact.DroppedError", err, err)
 			}
 			checkCodecErr(t, err, ErrDeserialize)
 			msg := err.Error()

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/fasthttp-sessions/sessions/internal/compact"
 	"github.com/gorilla/securecookie"
 )
 
@@ -39,7 +40,7 @@ func encodeFirst(codecs []securecookie.Codec, dst []byte, name string, value any
 
 // decodeAny decodes value with each codec in turn and returns the signed
 // date from the first that succeeds, or that left out values it could not
-// decode (with its *droppedValuesError). When all fail it returns 0 and the
+// decode (with its *compact.DroppedError). When all fail it returns 0 and the
 // most telling error: expired (the value was genuine), else a configuration
 // error, else too long, else invalid.
 func decodeAny(codecs []securecookie.Codec, name string, value []byte, dst any) (ts int64, err error) {
@@ -64,7 +65,7 @@ func decodePlain(codecs []securecookie.Codec, name string, value []byte, dst any
 			if plain, ts, err = c.openPlain(name, value); err == nil {
 				err = c.deserialize(plain, dst)
 			}
-			if _, dropped := err.(*droppedValuesError); err != nil && !dropped {
+			if _, dropped := err.(*compact.DroppedError); err != nil && !dropped {
 				ts = 0
 			}
 		default:
@@ -77,7 +78,7 @@ func decodePlain(codecs []securecookie.Codec, name string, value []byte, dst any
 				err = dv
 			}
 		}
-		if _, dropped := err.(*droppedValuesError); err == nil || dropped {
+		if _, dropped := err.(*compact.DroppedError); err == nil || dropped {
 			return ts, plain, i, err
 		}
 		if best == nil || decodeErrorRank(err) > decodeErrorRank(best) {
@@ -153,10 +154,10 @@ func signedTimestamp(value []byte) int64 {
 	return 0
 }
 
-// asDropped returns the *droppedValuesError in err's chain, if any, also
+// asDropped returns the *compact.DroppedError in err's chain, if any, also
 // behind a securecookie error (which has Cause, not Unwrap).
-func asDropped(err error) *droppedValuesError {
-	var dv *droppedValuesError
+func asDropped(err error) *compact.DroppedError {
+	var dv *compact.DroppedError
 	var se securecookie.Error
 	if errors.As(err, &dv) || errors.As(err, &se) && errors.As(se.Cause(), &dv) {
 		return dv

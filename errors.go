@@ -4,6 +4,8 @@ import (
 	"errors"
 	"strconv"
 	"strings"
+
+	"github.com/fasthttp-sessions/sessions/internal/compact"
 )
 
 // Sentinel errors. Every error returned by this package starts with
@@ -45,12 +47,14 @@ var (
 	ErrCookieTooLong = errors.New("sessions: encoded value too long")
 
 	// ErrSerialize reports values that the serializer cannot encode, such as
-	// a custom type that was not registered with gob.Register.
-	ErrSerialize = errors.New("sessions: cannot serialize values")
+	// a custom type that was not registered with gob.Register. Its text is
+	// "sessions: cannot serialize values".
+	ErrSerialize = compact.ErrEncode
 
 	// ErrDeserialize reports serialized data that is corrupt or truncated,
-	// or values of a type the running program no longer knows.
-	ErrDeserialize = errors.New("sessions: cannot deserialize values")
+	// or values of a type the running program no longer knows. Its text is
+	// "sessions: cannot deserialize values".
+	ErrDeserialize = compact.ErrDecode
 
 	// ErrUnsafeFolder reports a FilesystemStore folder that a user other
 	// than the server's could write (it belongs to another user, or its
@@ -140,7 +144,7 @@ func recordError(err error) error {
 // isDropped reports whether err says that some values of a session could
 // not be decoded and were dropped, the rest being usable.
 func isDropped(err error) bool {
-	var d *droppedValuesError
+	var d *compact.DroppedError
 	return errors.As(err, &d)
 }
 

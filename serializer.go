@@ -48,7 +48,7 @@ func (CompactSerializer) Serialize(src any) ([]byte, error) {
 	buf := getBuffer()
 	defer putBuffer(buf)
 	var err error
-	if buf.B, err = compactAppend(buf.B[:0], src); err != nil {
+	if buf.B, err = compact.Append(buf.B[:0], src); err != nil {
 		return nil, err
 	}
 	return bytes.Clone(buf.B), nil
@@ -77,40 +77,5 @@ func (CompactSerializer) Deserialize(src []byte, dst any) error {
 	if len(src) > 0 && src[0] == compact.Magic {
 		src = bytes.Clone(src) // decoded strings share it
 	}
-	return compactDecode(src, dst)
+	return compact.Decode(src, dst)
 }
-
-// compactAppend appends the compact encoding of v to dst; errors wrap
-// ErrSerialize.
-func compactAppend(dst []byte, v any) ([]byte, error) {
-	dst, err := compact.Append(dst, v)
-	if err != nil {
-		return dst, &chainError{msg: "sessions: " + err.Error(), errs: []error{ErrSerialize, err}}
-	}
-	return dst, nil
-}
-
-// compactDecode is Deserialize for a src that is not modified afterwards,
-// such as the codec's freshly decrypted value: decoded strings share it.
-func compactDecode(src []byte, dst any) error {
-	err := compact.Decode(src, dst)
-	if err == nil {
-		return nil
-	}
-	if d, ok := err.(*compact.DroppedError); ok {
-		return &droppedValuesError{keys: d.Keys, msg: "sessions: " + err.Error(), cause: d.Err}
-	}
-	return &chainError{msg: "sessions: " + err.Error(), errs: []error{ErrDeserialize, err}}
-}
-
-// droppedValuesError reports session values that could not be decoded and
-// were left out; the others were decoded. It wraps ErrDeserialize and the
-// cause of the first one left out, and its text names their keys.
-type droppedValuesError struct {
-	keys  []any // of the values left out
-	msg   string
-	cause error
-}
-
-func (e *droppedValuesError) Error() string   { return e.msg }
-func (e *droppedValuesError) Unwrap() []error { return []error{ErrDeserialize, e.cause} }

@@ -173,12 +173,12 @@ func serRoundTrip(t *testing.T, v any) []byte {
 	// compactAppend keeps what dst held and appends an encoding of the
 	// same value (the same bytes, but for values encoded with gob).
 	prefix := []byte("prefix")
-	ab, err := compactAppend(append([]byte(nil), prefix...), v)
+	ab, err := compact.Append(append([]byte(nil), prefix...), v)
 	if err != nil {
-		t.Fatalf("compactAppend(%#v): %v", v, err)
+		t.Fatalf("compact.Append(%#v): %v", v, err)
 	}
 	if !bytes.HasPrefix(ab, prefix) || len(ab)-len(prefix) != len(b) {
-		t.Fatalf("compactAppend(%#v) = %q, want %q then %d bytes", v, ab, prefix, len(b))
+		t.Fatalf("compact.Append(%#v) = %q, want %q then %d bytes", v, ab, prefix, len(b))
 	}
 
 	if compact.Knows(v) {
@@ -527,7 +527,7 @@ func TestSerializerSerializeErrors(t *testing.T) {
 				t.Fatalf("error %q: want prefix %q and %q", err, "sessions: ", tt.want)
 			}
 			dst := []byte("keep")
-			out, err := compactAppend(dst, tt.v)
+			out, err := compact.Append(dst, tt.v)
 			if !errors.Is(err, ErrSerialize) || string(out) != "keep" {
 				t.Fatalf("compactAppend = %q, %v; want %q, ErrSerialize", out, err, "keep")
 			}
@@ -838,9 +838,9 @@ func TestSerializerDropsUndecodableValues(t *testing.T) {
 	b = bytes.ReplaceAll(b, []byte("serTestPoint"), []byte("serTestPoinX")) // renamed: not registered
 	var got map[any]any
 	err = s.Deserialize(b, &got)
-	var dv *droppedValuesError
+	var dv *compact.DroppedError
 	if !errors.As(err, &dv) || !errors.Is(err, ErrDeserialize) {
-		t.Fatalf("Deserialize = %v, want a *droppedValuesError wrapping ErrDeserialize", err)
+		t.Fatalf("Deserialize = %v, want a *compact.DroppedError wrapping ErrDeserialize", err)
 	}
 	if len(got) != 3 || got["user"] != "alice" || got["n"] != 3 || got["role"] != serTestRole("admin") {
 		t.Fatalf("kept %#v, want user, n and role", got)
@@ -851,8 +851,8 @@ func TestSerializerDropsUndecodableValues(t *testing.T) {
 			t.Fatalf("error %q does not name %s", msg, k)
 		}
 	}
-	if !strings.HasPrefix(msg, "sessions: cannot deserialize values: dropped") || strings.Count(msg, "sessions: ") != 1 || len(dv.keys) != 3 {
-		t.Fatalf("error %q (keys %v)", msg, dv.keys)
+	if !strings.HasPrefix(msg, "sessions: cannot deserialize values: dropped") || strings.Count(msg, "sessions: ") != 1 || len(dv.Keys) != 3 {
+		t.Fatalf("error %q (keys %v)", msg, dv.Keys)
 	}
 	// Not in session values: the whole input fails.
 	l, _ := s.Serialize([]any{"a", serTestPoint{}})

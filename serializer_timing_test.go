@@ -47,7 +47,7 @@ func TestSerializerAllocations(t *testing.T) {
 		f    func()
 	}{
 		{"compactAppend into a reused buffer", 0, func() {
-			buf, _ = compactAppend(buf[:0], ref)
+			buf, _ = compact.Append(buf[:0], ref)
 		}},
 		{"Serialize", 1, func() {
 			_, _ = s.Serialize(ref)
@@ -145,7 +145,7 @@ func BenchmarkCompactAppendSerialize(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		var err error
-		if buf, err = compactAppend(buf[:0], ref); err != nil {
+		if buf, err = compact.Append(buf[:0], ref); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -162,7 +162,7 @@ func BenchmarkCompactAppendSerializeMap20(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		var err error
-		if buf, err = compactAppend(buf[:0], m); err != nil {
+		if buf, err = compact.Append(buf[:0], m); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fasthttp-sessions/sessions/internal/compact"
 	"github.com/valyala/fasthttp"
 )
 
@@ -20,7 +21,7 @@ func TestRecordValueDroppedAlone(t *testing.T) {
 	store := NewMemoryStore(testHash, testBlock)
 	session, cookie := saveNew(t, store, map[any]any{"user": "alice", "visits": 3, "cart": serTestPoint{X: 1}})
 	// What a record of a binary in which the type was renamed looks like.
-	plain, err := compactAppend(nil, map[any]any{"user": "alice", "visits": 3, "cart": serTestPoint{X: 1}})
+	plain, err := compact.Append(nil, map[any]any{"user": "alice", "visits": 3, "cart": serTestPoint{X: 1}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,19 +12,10 @@ import (
 )
 
 // Decode decodes src, written by Append or by securecookie.GobEncoder, into
-// dst, a non-nil pointer. It keeps src: the strings it decodes share its
-// memory, so src must not be modified afterwards.
-//
-// For the compact format, dst may be a *map[any]any, a *string, an *any
-// (which receives the value with its original type), or a pointer to any
-// type the value is assignable to; the value pointed to is replaced, never
-// merged. Gob data is handed to encoding/gob, with its rules (it merges
-// into an existing map; it cannot decode a concrete type into an *any). A
-// panic in gob is returned as an error.
-//
-// In a map[any]any at the top, an entry whose gob value cannot be decoded
-// is left out: the rest is stored in *dst and the error is a *DroppedError.
-// Any other error leaves *dst as it was.
+// dst, as sessions.CompactSerializer.Deserialize documents, but it keeps
+// src: the strings it decodes share its memory, so src must not be modified
+// afterwards. When some entries of a top-level map[any]any are left out,
+// the error is a *DroppedError; any other error leaves *dst as it was.
 func Decode(src []byte, dst any) error {
 	switch {
 	case dst == nil:

@@ -5,8 +5,8 @@
 // what Decode reads when the first byte is not the magic byte (the data of
 // gorilla/sessions). Decode trusts gob with gob data, so it must only be
 // given authenticated input (in package sessions, input that passed the
-// codec's HMAC check). Errors wrap ErrEncode or ErrDecode, whose texts are
-// those of package sessions' sentinels without their "sessions: ".
+// codec's HMAC check). Errors wrap ErrEncode or ErrDecode, which are
+// package sessions' ErrSerialize and ErrDeserialize.
 package compact
 
 import (
@@ -59,10 +59,11 @@ const (
 // stops a map that contains itself) and decoding (the decoder's recursion).
 const MaxDepth = 32
 
-// ErrEncode and ErrDecode are wrapped by every error of Append and Decode.
+// ErrEncode and ErrDecode are wrapped by every error of Append and Decode;
+// package sessions exports them as ErrSerialize and ErrDeserialize.
 var (
-	ErrEncode = errors.New("cannot serialize values")
-	ErrDecode = errors.New("cannot deserialize values")
+	ErrEncode = errors.New("sessions: cannot serialize values")
+	ErrDecode = errors.New("sessions: cannot deserialize values")
 )
 
 // Knows reports whether the compact format encodes v's type itself.
@@ -77,7 +78,8 @@ func Knows(v any) bool {
 
 // DroppedError reports the entries of a top-level map[any]any that Decode
 // left out because their values could not be decoded (a gob type no longer
-// registered, a gob value that no longer fits its type).
+// registered, a gob value that no longer fits its type); the others were
+// decoded. It wraps Err, which wraps ErrDecode, and its text names the keys.
 type DroppedError struct {
 	Keys []any // of the entries left out, in input order
 	Err  error // why the first was left out
