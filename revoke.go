@@ -99,9 +99,7 @@ func (s *ServerStore) logout(ctx *fasthttp.RequestCtx, session *Session, opts *O
 		if err != nil {
 			return wrapError("deleting record", err)
 		}
-		for _, d := range deleted {
-			s.indexRemove(ctx, session.server.indexedUser, d)
-		}
+		s.unindex(ctx, session.server.indexedUser, deleted)
 	}
 	if session.from != "" {
 		// The marker of the ID this session was renewed from points to a

@@ -253,13 +253,11 @@ func (s *ServerStore) ttl(o *Options) time.Duration {
 // record that is already expired.
 func (s *ServerStore) recordTTL(session *Session, o *Options, now time.Time) time.Duration {
 	ttl := s.ttl(o)
-	if o.IdleTimeout > 0 && o.IdleTimeout < ttl {
-		ttl = o.IdleTimeout
+	if o.IdleTimeout > 0 {
+		ttl = min(ttl, o.IdleTimeout)
 	}
 	if o.AbsoluteTimeout > 0 && session.created != 0 {
-		if left := time.Unix(session.created, 0).Add(o.AbsoluteTimeout).Sub(now); left < ttl {
-			ttl = left
-		}
+		ttl = min(ttl, time.Unix(session.created, 0).Add(o.AbsoluteTimeout).Sub(now))
 	}
 	return max(ttl, time.Second)
 }
