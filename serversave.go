@@ -224,18 +224,16 @@ func (s *ServerStore) revokeQuietly(session *Session) {
 // a new session take its place; when it cannot be deleted either, the
 // Save fails and the cookie is kept.
 func (s *ServerStore) clearUnreadable(ctx *fasthttp.RequestCtx, id string, loadErr error) error {
-	if unreachable(loadErr) {
-		// The backend went away (a timeout, a lost connection): the
-		// record is out of reach, not unreadable. No more calls into the
-		// outage.
-		return wrapError("keeping the session whose record could not be loaded", loadErr)
-	}
-	switch _, _, err := s.Backend.Load(ctx, id); {
-	case errors.Is(err, ErrRecordNotFound) || errors.Is(err, ErrUnsafeFolder):
-		return nil
-	case err != nil:
-		if _, err := s.destroy(ctx, id, ""); err == nil {
+	// When the backend went away (a timeout, a lost connection), the record
+	// is out of reach, not unreadable: no more calls into the outage.
+	if !unreachable(loadErr) {
+		switch _, _, err := s.Backend.Load(ctx, id); {
+		case errors.Is(err, ErrRecordNotFound) || errors.Is(err, ErrUnsafeFolder):
 			return nil
+		case err != nil:
+			if _, err := s.destroy(ctx, id, "", ""); err == nil {
+				return nil
+			}
 		}
 	}
 	return wrapError("keeping the session whose record could not be loaded", loadErr)
@@ -265,7 +263,7 @@ func (s *ServerStore) setToken(ctx *fasthttp.RequestCtx, name string, from uint8
 // update writes a loaded session back under its ID, only while its record
 // lives.
 func (s *ServerStore) update(ctx context.Context, session *Session, opts *Options, ttl time.Duration, plain []byte) error {
-	id, indexed := session.server.loadedID, session.server.indexedUser
+	id := session.server.loadedID
 	b := getBuffer()
 	defer putBuffer(b)
 	var err error
@@ -276,7 +274,7 @@ func (s *ServerStore) update(ctx context.Context, session *Session, opts *Option
 	if b.B, err = sealValues(s.Codecs, b.B[:0], name, plain, session, opts, s.Options); err != nil {
 		return err
 	}
-	if session.user != indexed {
+	if session.user != session.server.indexedUser {
 		if err := s.indexAdd(ctx, session.user, id); err != nil {
 			return err
 		}
@@ -351,12 +349,10 @@ const (
 // indexAdd adds id to the set of user in the backend's user index, if the
 // backend has one and user is not "".
 func (s *ServerStore) indexAdd(ctx context.Context, user, id string) error {
-	ui, ok := s.Backend.(UserIndex)
-	if !ok || user == "" {
-		return nil
-	}
-	if err := ui.AddUserID(ctx, user, id); err != nil && !errors.Is(err, errors.ErrUnsupported) {
-		return wrapError("adding the session to its user's index", err)
+	if ui, ok := s.Backend.(UserIndex); ok && user != "" {
+		if err := ui.AddUserID(ctx, user, id); err != nil && !errors.Is(err, errors.ErrUnsupported) {
+			return wrapError("adding the session to its user's index", err)
+		}
 	}
 	return nil
 }

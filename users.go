@@ -85,9 +85,7 @@ func (s *ServerStore) Revoke(ctx context.Context, user, handle string) error {
 			break
 		}
 		if err == nil {
-			var deleted []string
-			deleted, err = s.destroy(ctx, id, "")
-			s.unindex(ctx, user, deleted)
+			_, err = s.destroy(ctx, id, "", user)
 		}
 		return withContext("revoking a session", err)
 	}
@@ -124,9 +122,8 @@ func (s *ServerStore) RevokeUser(ctx context.Context, user string, keep *Session
 		if _, err := s.loadUserRecord(ctx, user, id); errors.Is(err, errOtherUser) {
 			continue
 		}
-		deleted, err := s.destroy(ctx, id, except)
-		n += len(deleted)
-		s.unindex(ctx, user, deleted)
+		deleted, err := s.destroy(ctx, id, except, user)
+		n += deleted
 		if err != nil {
 			errs = append(errs, err)
 		}
@@ -152,14 +149,6 @@ func (s *ServerStore) userIDs(ctx context.Context, user string) ([]string, error
 		return nil, withContext("listing the sessions of a user", err)
 	}
 	return ids, nil
-}
-
-// unindex removes from the set of user the IDs whose records this store
-// deleted.
-func (s *ServerStore) unindex(ctx context.Context, user string, deleted []string) {
-	for _, id := range deleted {
-		s.indexRemove(ctx, user, id)
-	}
 }
 
 // loadUserRecord is loadRecord for a record that must be bound to user:
