@@ -152,7 +152,7 @@ func (s *ServerStore) save(ctx *fasthttp.RequestCtx, session *Session) error {
 	if keepToken {
 		return nil
 	}
-	return s.setToken(ctx, session.name, st.tokenFrom, id, opts, now)
+	return s.setToken(ctx, session, opts, now)
 }
 
 // refresh extends the life of an unchanged session's record, with
@@ -203,7 +203,7 @@ func (s *ServerStore) refresh(ctx *fasthttp.RequestCtx, session *Session, opts *
 	}
 	session.server.expires = now.Add(ttl)
 	session.snap.written = now.Unix()
-	return s.setToken(ctx, session.name, session.server.tokenFrom, id, opts, now)
+	return s.setToken(ctx, session, opts, now)
 }
 
 // revokeQuietly marks session revoked by another request while this one
@@ -247,16 +247,16 @@ func unreachable(err error) bool {
 		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.As(err, &ne)
 }
 
-// setToken sends the signed ID of the session named name: its cookie, or
-// its TokenHeader (see sendToken).
-func (s *ServerStore) setToken(ctx *fasthttp.RequestCtx, name string, from uint8, id string, opts *Options, now time.Time) error {
+// setToken sends the signed ID of session: its cookie, or its TokenHeader
+// (see sendToken).
+func (s *ServerStore) setToken(ctx *fasthttp.RequestCtx, session *Session, opts *Options, now time.Time) error {
 	b := getBuffer()
 	defer putBuffer(b)
 	var err error
-	if b.B, err = encodeFirst(s.Codecs, b.B[:0], name, id); err != nil {
+	if b.B, err = encodeFirst(s.Codecs, b.B[:0], session.name, session.ID); err != nil {
 		return wrapError("encoding the ID", err)
 	}
-	s.sendToken(ctx, name, from, b.B, opts, now)
+	s.sendToken(ctx, session.name, session.server.tokenFrom, b.B, opts, now)
 	return nil
 }
 
