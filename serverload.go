@@ -82,9 +82,8 @@ func (s *ServerStore) load(ctx *fasthttp.RequestCtx, session *Session) (bool, er
 	session.server.loaded = data
 	session.server.expires = expires
 	session.server.indexedUser = session.user
-	// A refresh is due by the age of the token: a Save that rewrites the
-	// record re-signs the token only when it is due (see save), so the
-	// token may be older than the record.
+	// The token's date, which may be older than the record's: a refresh is
+	// due by its age (see snapshot.written).
 	session.snap.written = signed
 	if err != nil {
 		return true, recordError(err)
