@@ -46,7 +46,9 @@ func snapshotSum(b []byte) [2]uint64 {
 
 // serializeValues appends the serialization of session's values, with its
 // meta entry, to dst: what a store compares to know whether they changed,
-// and, for a *Codec on the compact format, what it seals.
+// and, for a *Codec on the compact format, what it seals. A value the
+// application stored under the reserved metaKey is refused: it would be
+// read back as the session's settings.
 func serializeValues(dst []byte, session *Session, opts, storeOpts *Options) ([]byte, error) {
 	if _, ok := session.Values[metaKey]; ok {
 		return dst, fmt.Errorf("%w: the key %q is reserved", ErrSerialize, metaKey)
@@ -72,13 +74,20 @@ func compactFirst(codecs []securecookie.Codec) *Codec {
 	return nil
 }
 
-// sealValues appends the encoding of session's values, whose serialization
-// is plain, signed under name, to dst.
+// sealValues appends the encoding of session's values, with their meta
+// entry, signed under name, to dst: what both the cookie and a server-side
+// record hold. plain is their serialization by serializeValues, which
+// refused a value under the reserved metaKey.
 func sealValues(codecs []securecookie.Codec, dst []byte, name string, plain []byte, session *Session, opts, storeOpts *Options) ([]byte, error) {
 	if c := compactFirst(codecs); c != nil {
 		return c.sealPlain(dst, name, plain)
 	}
-	return encodeValues(codecs, dst, name, session, opts, storeOpts)
+	meta := putMeta(session, opts, storeOpts)
+	dst, err := encodeFirst(codecs, dst, name, session.Values)
+	if meta {
+		delete(session.Values, metaKey)
+	}
+	return dst, err
 }
 
 // remember records that session was loaded or written as plain (its
@@ -99,19 +108,17 @@ func (s *Session) unchanged(plain []byte, opts *Options) bool {
 // a tenth of window, the shortest of its sliding lifetimes (see
 // slidingWindow). A negative refreshAfter refreshes on every Save.
 func (s *Session) refreshDue(refreshAfter, window time.Duration, now time.Time) bool {
-	after := refreshAfter
 	switch {
 	case refreshAfter < 0:
 		return true
-	case refreshAfter == 0:
-		after = window / 10
-	case window > 0:
-		after = min(refreshAfter, window/2)
-	}
-	if window <= 0 && refreshAfter == 0 {
+	case refreshAfter == 0 && window <= 0:
 		return false // nothing slides: nothing to refresh
+	case refreshAfter == 0:
+		refreshAfter = window / 10
+	case window > 0:
+		refreshAfter = min(refreshAfter, window/2)
 	}
-	return now.Sub(time.Unix(s.snap.written, 0)) >= after
+	return now.Sub(time.Unix(s.snap.written, 0)) >= refreshAfter
 }
 
 // slidingWindow is the shortest of the lifetimes that a write of a session

@@ -2,7 +2,6 @@ package sessions
 
 import (
 	"encoding/base64"
-	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -132,22 +131,6 @@ func markCreated(s *Session, opts *Options, now time.Time) {
 	if s.created == 0 && (opts.AbsoluteTimeout > 0 || s.user != "") {
 		s.created = now.Unix()
 	}
-}
-
-// encodeValues appends the encoding of session's values, with its meta
-// entry, signed under name, to dst: what both the cookie and a server-side
-// record hold. A value the application stored under the reserved metaKey
-// is refused: it would be read back as the session's settings.
-func encodeValues(codecs []securecookie.Codec, dst []byte, name string, session *Session, opts, storeOpts *Options) ([]byte, error) {
-	if _, ok := session.Values[metaKey]; ok {
-		return dst, fmt.Errorf("%w: the key %q is reserved", ErrSerialize, metaKey)
-	}
-	meta := putMeta(session, opts, storeOpts)
-	dst, err := encodeFirst(codecs, dst, name, session.Values)
-	if meta {
-		delete(session.Values, metaKey)
-	}
-	return dst, err
 }
 
 // decodeValues decodes data, signed under name, into session's values and

@@ -52,15 +52,13 @@ func (s *ServerStore) renew(ctx context.Context, session *Session, opts *Options
 	if b.B, err = encodeFirst(s.Codecs, b.B[:0], markerName(old), id); err != nil {
 		return "", errors.Join(wrapError("encoding the forwarding marker", err), s.deleteQuietly(ctx, id, session.user))
 	}
-	mttl := max(ttl, session.server.expires.Sub(now))
-	err = s.Backend.Create(ctx, markerID(old), b.B, mttl)
-	if errors.Is(err, ErrRecordExists) {
+	switch err := s.Backend.Create(ctx, markerID(old), b.B, max(ttl, session.server.expires.Sub(now))); {
+	case errors.Is(err, ErrRecordExists):
 		// Another request renewed the old ID first: this renewal must not
 		// leave a second live copy of the session.
 		s.revoke(session)
 		return "", errors.Join(ErrSessionRevoked, s.deleteQuietly(ctx, id, session.user))
-	}
-	if err != nil {
+	case err != nil:
 		return "", errors.Join(wrapError("saving the forwarding marker", err), s.deleteQuietly(ctx, id, session.user))
 	}
 	err = s.Backend.Delete(ctx, old)
@@ -95,12 +93,8 @@ func (s *ServerStore) logout(ctx *fasthttp.RequestCtx, session *Session, opts *O
 		id = session.server.cookieID
 	}
 	if id != "" {
-		deleted, err := s.destroy(ctx, id, "")
-		if err != nil {
+		if _, err := s.destroy(ctx, id, "", session.server.indexedUser); err != nil {
 			return wrapError("deleting record", err)
-		}
-		for _, d := range deleted {
-			s.indexRemove(ctx, session.server.indexedUser, d)
 		}
 	}
 	if session.from != "" {
@@ -109,19 +103,20 @@ func (s *ServerStore) logout(ctx *fasthttp.RequestCtx, session *Session, opts *O
 		_ = s.Backend.Delete(ctx, markerID(session.from))
 		session.from = ""
 	}
-	from := session.server.tokenFrom
+	s.sendToken(ctx, session.name, session.server.tokenFrom, nil, opts, now)
 	session.server = serverState{}
 	session.ID = ""
-	s.sendToken(ctx, session.name, from, nil, opts, now)
 	return nil
 }
 
 // destroy deletes the record under id and every record renewed from it,
 // following the forwarding markers, but stops at except (a session to
-// keep, or ""). It returns the IDs of the live records it deleted, and nil
-// when none of them is left, whether or not they existed.
-func (s *ServerStore) destroy(ctx context.Context, id, except string) ([]string, error) {
-	var markers, deleted []string
+// keep, or ""), and removes the IDs it deleted from the set of user (see
+// indexRemove). It returns how many live records it deleted, and a nil
+// error when none of them is left, whether or not they existed.
+func (s *ServerStore) destroy(ctx context.Context, id, except, user string) (int, error) {
+	var markers []string
+	deleted := 0
 	for range maxForwards {
 		if id == except {
 			return deleted, nil
@@ -129,7 +124,8 @@ func (s *ServerStore) destroy(ctx context.Context, id, except string) ([]string,
 		err := s.Backend.Delete(ctx, id)
 		switch {
 		case err == nil:
-			deleted = append(deleted, id)
+			deleted++
+			s.indexRemove(ctx, user, id)
 		case !errors.Is(err, ErrRecordNotFound):
 			return deleted, err
 		}

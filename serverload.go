@@ -19,14 +19,11 @@ func (s *ServerStore) load(ctx *fasthttp.RequestCtx, session *Session) (bool, er
 	if err := s.ready(); err != nil {
 		return false, err
 	}
-	cookie, fromHeader, err := s.requestToken(ctx, name)
+	cookie, from, err := s.requestToken(ctx, name)
 	if err != nil || len(cookie) == 0 {
 		return false, err
 	}
-	session.server.tokenFrom = tokenCookie
-	if fromHeader {
-		session.server.tokenFrom = tokenHeader
-	}
+	session.server.tokenFrom = from
 	if len(cookie) > maxIDCookie {
 		return false, fmt.Errorf("%w: an ID cookie of %d bytes (at most %d)", ErrCookieTooLong, len(cookie), maxIDCookie)
 	}
@@ -53,25 +50,19 @@ func (s *ServerStore) load(ctx *fasthttp.RequestCtx, session *Session) (bool, er
 		}
 		return false, wrapError("loading record", err)
 	}
+	// Values that no longer decode are dropped alone (err stays for New to
+	// report); the rest loads.
 	saved, err := s.decodeRecord(id, data, session)
-	dropped := err != nil && isDropped(err)
-	switch {
-	case dropped:
-		// Values that no longer decode are dropped alone; the rest loads.
-	case errors.Is(err, ErrCookieExpired):
-		return false, nil
-	case err != nil:
+	if err != nil && !isDropped(err) {
+		if errors.Is(err, ErrCookieExpired) {
+			return false, nil
+		}
 		return false, recordError(err)
 	}
 	now := s.now()
-	// When it was last written or refreshed: its record's signed date, or
-	// the ID cookie's, which every refresh signs anew.
-	last := max(saved, signed)
-	// A refresh is due by the age of the token: a Save that rewrites the
-	// record re-signs the token only when it is due (see save), so the
-	// token may be older than the record.
-	session.snap.written = signed
-	expires = s.liveUntil(session, last, expires)
+	// It was last written or refreshed at its record's signed date, or the
+	// ID cookie's, which every refresh signs anew.
+	expires = s.liveUntil(session, max(saved, signed), expires)
 	if !now.Before(expires) {
 		return false, nil
 	}
@@ -91,7 +82,10 @@ func (s *ServerStore) load(ctx *fasthttp.RequestCtx, session *Session) (bool, er
 	session.server.loaded = data
 	session.server.expires = expires
 	session.server.indexedUser = session.user
-	if dropped {
+	// The token's date, which may be older than the record's: a refresh is
+	// due by its age (see snapshot.written).
+	session.snap.written = signed
+	if err != nil {
 		return true, recordError(err)
 	}
 	return true, nil

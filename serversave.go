@@ -51,8 +51,10 @@ func (s *ServerStore) save(ctx *fasthttp.RequestCtx, session *Session) error {
 		st.loadErr = nil
 	}
 	if st.revoked {
-		if st.quiet && session.unchanged(plainOf(session, opts, s.Options), opts) {
-			return nil // it only read the session: nothing to write, and no error
+		if st.quiet {
+			if plain, err := serializeValues(nil, session, opts, s.Options); err == nil && session.unchanged(plain, opts) {
+				return nil // it only read the session: nothing to write, and no error
+			}
 		}
 		return ErrSessionRevoked
 	}
@@ -89,6 +91,7 @@ func (s *ServerStore) save(ctx *fasthttp.RequestCtx, session *Session) error {
 		session.agent = string(ua[:min(len(ua), maxUserAgent)])
 	}
 	markCreated(session, opts, now)
+	updating := st.loadedID != "" && !st.renew
 	renewing, prevFrom := st.loadedID != "" && st.renew, session.from
 	if renewing {
 		// The renewed record names the ID it was renewed from, so that its
@@ -101,32 +104,32 @@ func (s *ServerStore) save(ctx *fasthttp.RequestCtx, session *Session) error {
 	if plain.B, err = serializeValues(plain.B[:0], session, opts, s.Options); err != nil {
 		return err
 	}
-	var browserTTL time.Duration
-	if opts.MaxAge <= 0 {
-		browserTTL = s.ttl(opts)
-	}
-	due := session.refreshDue(s.RefreshAfter, slidingWindow(opts, browserTTL, codecMaxAge(s.Codecs)), now)
-	if st.loadedID != "" && !st.renew && session.unchanged(plain.B, opts) {
+	// s.ttl(opts) is BrowserSessionTTL for a browser-session cookie, else
+	// the MaxAge that the window counts anyway.
+	due := session.refreshDue(s.RefreshAfter, slidingWindow(opts, s.ttl(opts), codecMaxAge(s.Codecs)), now)
+	ttl := s.recordTTL(session, opts, now)
+	if updating && session.unchanged(plain.B, opts) {
 		// Write only what changed: an unchanged session costs nothing but
 		// a refresh of its expiry now and then.
 		if !due {
 			return nil
 		}
-		return s.refresh(ctx, session, opts, s.recordTTL(session, opts, now), now, plain.B)
+		return s.refresh(ctx, session, opts, ttl, now, plain.B)
 	}
-	ttl := s.recordTTL(session, opts, now)
 	// An update under the same ID and Options sends no new token until its
 	// refresh is due (by the token's age, see refreshDue): the client's
 	// token names the same ID and stays young enough, as for an unchanged
 	// session.
-	keepToken := st.loadedID != "" && !st.renew && session.snap.ok && !session.snap.rewrite &&
-		session.snap.opts == *opts && !due
-	tokenSigned := session.snap.written
+	keepToken := updating && session.snap.ok && !session.snap.rewrite && session.snap.opts == *opts && !due
+	signed := now.Unix()
+	if keepToken {
+		signed = session.snap.written
+	}
 	var id string
 	switch {
-	case st.loadedID != "" && st.renew:
+	case renewing:
 		id, err = s.renew(ctx, session, opts, ttl, now, plain.B)
-	case st.loadedID != "":
+	case updating:
 		id = st.loadedID
 		err = s.update(ctx, session, opts, ttl, plain.B)
 	default:
@@ -138,21 +141,18 @@ func (s *ServerStore) save(ctx *fasthttp.RequestCtx, session *Session) error {
 		}
 		return err
 	}
-	session.ID = id
-	from := session.server.tokenFrom
-	rname := session.server.recordName
-	if id != session.server.loadedID {
+	rname := st.recordName // the name of the record under id, if it is the one loaded
+	if !updating {
 		rname = ""
 	}
-	session.server = serverState{cookieID: id, loadedID: id, expires: now.Add(ttl), indexedUser: session.user, tokenFrom: from, recordName: rname}
+	session.ID = id
+	session.server = serverState{cookieID: id, loadedID: id, expires: now.Add(ttl), indexedUser: session.user, tokenFrom: st.tokenFrom, recordName: rname}
+	session.remember(plain.B, opts, signed)
+	session.snap.recordSaved = now.Unix()
 	if keepToken {
-		session.remember(plain.B, opts, tokenSigned)
-		session.snap.recordSaved = now.Unix()
 		return nil
 	}
-	session.remember(plain.B, opts, now.Unix())
-	session.snap.recordSaved = now.Unix()
-	return s.setToken(ctx, session.name, from, id, opts, now)
+	return s.setToken(ctx, session, opts, now)
 }
 
 // refresh extends the life of an unchanged session's record, with
@@ -166,17 +166,16 @@ func (s *ServerStore) save(ctx *fasthttp.RequestCtx, session *Session) error {
 func (s *ServerStore) refresh(ctx *fasthttp.RequestCtx, session *Session, opts *Options, ttl time.Duration, now time.Time, plain []byte) error {
 	id := session.server.loadedID
 	touched := false
-	if t, ok := s.Backend.(Toucher); ok {
-		if limit := codecMaxAge(s.Codecs); limit == 0 || now.Sub(time.Unix(session.snap.recordSaved, 0)) < limit/2 {
-			switch err := t.Touch(ctx, id, ttl); {
-			case err == nil:
-				touched = true
-			case errors.Is(err, ErrRecordNotFound):
-				s.revokeQuietly(session)
-				return nil
-			case !errors.Is(err, errors.ErrUnsupported):
-				return wrapError("refreshing record", err)
-			}
+	limit := codecMaxAge(s.Codecs)
+	if t, ok := s.Backend.(Toucher); ok && (limit == 0 || now.Sub(time.Unix(session.snap.recordSaved, 0)) < limit/2) {
+		switch err := t.Touch(ctx, id, ttl); {
+		case err == nil:
+			touched = true
+		case errors.Is(err, ErrRecordNotFound):
+			s.revokeQuietly(session)
+			return nil
+		case !errors.Is(err, errors.ErrUnsupported):
+			return wrapError("refreshing record", err)
 		}
 	}
 	if !touched {
@@ -204,7 +203,7 @@ func (s *ServerStore) refresh(ctx *fasthttp.RequestCtx, session *Session, opts *
 	}
 	session.server.expires = now.Add(ttl)
 	session.snap.written = now.Unix()
-	return s.setToken(ctx, session.name, session.server.tokenFrom, id, opts, now)
+	return s.setToken(ctx, session, opts, now)
 }
 
 // revokeQuietly marks session revoked by another request while this one
@@ -225,18 +224,16 @@ func (s *ServerStore) revokeQuietly(session *Session) {
 // a new session take its place; when it cannot be deleted either, the
 // Save fails and the cookie is kept.
 func (s *ServerStore) clearUnreadable(ctx *fasthttp.RequestCtx, id string, loadErr error) error {
-	if unreachable(loadErr) {
-		// The backend went away (a timeout, a lost connection): the
-		// record is out of reach, not unreadable. No more calls into the
-		// outage.
-		return wrapError("keeping the session whose record could not be loaded", loadErr)
-	}
-	switch _, _, err := s.Backend.Load(ctx, id); {
-	case errors.Is(err, ErrRecordNotFound) || errors.Is(err, ErrUnsafeFolder):
-		return nil
-	case err != nil:
-		if _, err := s.destroy(ctx, id, ""); err == nil {
+	// When the backend went away (a timeout, a lost connection), the record
+	// is out of reach, not unreadable: no more calls into the outage.
+	if !unreachable(loadErr) {
+		switch _, _, err := s.Backend.Load(ctx, id); {
+		case errors.Is(err, ErrRecordNotFound) || errors.Is(err, ErrUnsafeFolder):
 			return nil
+		case err != nil:
+			if _, err := s.destroy(ctx, id, "", ""); err == nil {
+				return nil
+			}
 		}
 	}
 	return wrapError("keeping the session whose record could not be loaded", loadErr)
@@ -250,33 +247,23 @@ func unreachable(err error) bool {
 		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.As(err, &ne)
 }
 
-// plainOf serializes session as Save would, for a comparison; nil when it
-// cannot.
-func plainOf(session *Session, opts, storeOpts *Options) []byte {
-	b, err := serializeValues(nil, session, opts, storeOpts)
-	if err != nil {
-		return nil
-	}
-	return b
-}
-
-// setToken sends the signed ID of the session named name: its cookie, or
-// its TokenHeader (see sendToken).
-func (s *ServerStore) setToken(ctx *fasthttp.RequestCtx, name string, from uint8, id string, opts *Options, now time.Time) error {
+// setToken sends the signed ID of session: its cookie, or its TokenHeader
+// (see sendToken).
+func (s *ServerStore) setToken(ctx *fasthttp.RequestCtx, session *Session, opts *Options, now time.Time) error {
 	b := getBuffer()
 	defer putBuffer(b)
 	var err error
-	if b.B, err = encodeFirst(s.Codecs, b.B[:0], name, id); err != nil {
+	if b.B, err = encodeFirst(s.Codecs, b.B[:0], session.name, session.ID); err != nil {
 		return wrapError("encoding the ID", err)
 	}
-	s.sendToken(ctx, name, from, b.B, opts, now)
+	s.sendToken(ctx, session.name, session.server.tokenFrom, b.B, opts, now)
 	return nil
 }
 
 // update writes a loaded session back under its ID, only while its record
 // lives.
 func (s *ServerStore) update(ctx context.Context, session *Session, opts *Options, ttl time.Duration, plain []byte) error {
-	id, indexed := session.server.loadedID, session.server.indexedUser
+	id := session.server.loadedID
 	b := getBuffer()
 	defer putBuffer(b)
 	var err error
@@ -287,7 +274,7 @@ func (s *ServerStore) update(ctx context.Context, session *Session, opts *Option
 	if b.B, err = sealValues(s.Codecs, b.B[:0], name, plain, session, opts, s.Options); err != nil {
 		return err
 	}
-	if session.user != indexed {
+	if session.user != session.server.indexedUser {
 		if err := s.indexAdd(ctx, session.user, id); err != nil {
 			return err
 		}
@@ -362,12 +349,10 @@ const (
 // indexAdd adds id to the set of user in the backend's user index, if the
 // backend has one and user is not "".
 func (s *ServerStore) indexAdd(ctx context.Context, user, id string) error {
-	ui, ok := s.Backend.(UserIndex)
-	if !ok || user == "" {
-		return nil
-	}
-	if err := ui.AddUserID(ctx, user, id); err != nil && !errors.Is(err, errors.ErrUnsupported) {
-		return wrapError("adding the session to its user's index", err)
+	if ui, ok := s.Backend.(UserIndex); ok && user != "" {
+		if err := ui.AddUserID(ctx, user, id); err != nil && !errors.Is(err, errors.ErrUnsupported) {
+			return wrapError("adding the session to its user's index", err)
+		}
 	}
 	return nil
 }

@@ -35,10 +35,9 @@ const maxIDCookie = 1024
 //   - expiry: a record lives for the session's MaxAge after each write (a
 //     Save of a changed session, or a refresh of an unchanged one, see
 //     RefreshAfter), or BrowserSessionTTL for a browser-session cookie
-//     (MaxAge 0), cut short
-//     by its IdleTimeout and AbsoluteTimeout; an ID cookie signed longer
-//     ago than the session's MaxAge or IdleTimeout is refused, as
-//     CookieStore refuses such a cookie;
+//     (MaxAge 0), cut short by its IdleTimeout and AbsoluteTimeout; an ID
+//     cookie signed longer ago than the session's MaxAge or IdleTimeout is
+//     refused, as CookieStore refuses such a cookie;
 //   - Session.RenewID: the values move to a new ID on Save and the old
 //     record is replaced by a forwarding marker, so that a logout racing
 //     the renewal still ends the renewed session;
@@ -209,7 +208,7 @@ func (s *ServerStore) New(ctx *fasthttp.RequestCtx, name string) (*Session, erro
 	if !loaded {
 		session.afresh(s.Options)
 	}
-	if err != nil && badCookie(err) {
+	if badCookie(err) {
 		// Tell the client to drop the token it sent, so that it does not
 		// send it (and have it refused) again.
 		del := *s.Options
@@ -253,13 +252,11 @@ func (s *ServerStore) ttl(o *Options) time.Duration {
 // record that is already expired.
 func (s *ServerStore) recordTTL(session *Session, o *Options, now time.Time) time.Duration {
 	ttl := s.ttl(o)
-	if o.IdleTimeout > 0 && o.IdleTimeout < ttl {
-		ttl = o.IdleTimeout
+	if o.IdleTimeout > 0 {
+		ttl = min(ttl, o.IdleTimeout)
 	}
 	if o.AbsoluteTimeout > 0 && session.created != 0 {
-		if left := time.Unix(session.created, 0).Add(o.AbsoluteTimeout).Sub(now); left < ttl {
-			ttl = left
-		}
+		ttl = min(ttl, time.Unix(session.created, 0).Add(o.AbsoluteTimeout).Sub(now))
 	}
 	return max(ttl, time.Second)
 }

@@ -35,12 +35,12 @@ func (s *ServerStore) checkTokenHeader() error {
 }
 
 // requestToken returns what the request carries for the session named
-// name: the token of the TokenHeader when there is one (it wins over a
-// cookie: a client that sends it chose it, where a browser sends its
-// cookies on its own), else the cookie, unless TokenOnly.
-func (s *ServerStore) requestToken(ctx *fasthttp.RequestCtx, name string) (value []byte, fromHeader bool, err error) {
+// name, and where it came from: the token of the TokenHeader when there is
+// one (it wins over a cookie: a client that sends it chose it, where a
+// browser sends its cookies on its own), else the cookie, unless TokenOnly.
+func (s *ServerStore) requestToken(ctx *fasthttp.RequestCtx, name string) (value []byte, from uint8, err error) {
 	if !validName(name) {
-		return nil, false, errInvalidName(name)
+		return nil, tokenNone, errInvalidName(name)
 	}
 	if s.TokenHeader != "" {
 		v := ctx.Request.Header.Peek(s.TokenHeader)
@@ -52,10 +52,10 @@ func (s *ServerStore) requestToken(ctx *fasthttp.RequestCtx, name string) (value
 			}
 		}
 		if len(v) > 0 || s.TokenOnly {
-			return v, true, nil
+			return v, tokenHeader, nil
 		}
 	}
-	return ctx.Request.Header.Cookie(name), false, nil
+	return ctx.Request.Header.Cookie(name), tokenCookie, nil
 }
 
 // Where the token of a request came from.

@@ -38,22 +38,26 @@ type SessionInfo struct {
 // of that user's sessions (one Load and one decode each), not with the
 // number of all sessions. ctx bounds the backend calls.
 func (s *ServerStore) UserSessions(ctx context.Context, user string) ([]SessionInfo, error) {
-	ui, err := s.userIndex()
+	ids, err := s.userIDs(ctx, user)
 	if err != nil {
 		return nil, err
 	}
-	ids, err := ui.UserIDs(ctx, user)
-	if err != nil {
-		return nil, withContext("listing the sessions of a user", err)
-	}
 	infos := make([]SessionInfo, 0, len(ids))
 	for _, id := range ids {
-		info, ok, err := s.userSession(ctx, user, id)
-		if err != nil {
-			return nil, err
-		}
-		if ok {
-			infos = append(infos, info)
+		// Nothing is removed from the index: a record that is not there
+		// may be about to be created (see UserIndex).
+		rec, err := s.loadUserRecord(ctx, user, id)
+		switch {
+		case err == nil:
+			infos = append(infos, SessionInfo{
+				Handle:    handleOf(id),
+				Created:   unixTime(rec.created),
+				LastSaved: unixTime(rec.saved),
+				Expires:   rec.expires,
+				UserAgent: rec.agent,
+			})
+		case !errors.Is(err, errOtherUser) && !errors.Is(err, ErrRecordNotFound):
+			return nil, withContext("reading a session of a user", err)
 		}
 	}
 	slices.SortFunc(infos, func(a, b SessionInfo) int { return b.LastSaved.Compare(a.LastSaved) })
@@ -68,13 +72,9 @@ func (s *ServerStore) UserSessions(ctx context.Context, user string) ([]SessionI
 // ErrRecordNotFound; a backend that fails returns its error, never that
 // one. It needs a Backend that implements UserIndex.
 func (s *ServerStore) Revoke(ctx context.Context, user, handle string) error {
-	ui, err := s.userIndex()
+	ids, err := s.userIDs(ctx, user)
 	if err != nil {
 		return err
-	}
-	ids, err := ui.UserIDs(ctx, user)
-	if err != nil {
-		return withContext("listing the sessions of a user", err)
 	}
 	for _, id := range ids {
 		if handleOf(id) != handle {
@@ -84,15 +84,10 @@ func (s *ServerStore) Revoke(ctx context.Context, user, handle string) error {
 		if errors.Is(err, ErrRecordNotFound) || errors.Is(err, errOtherUser) {
 			break
 		}
-		if err != nil {
-			return withContext("revoking a session", err)
+		if err == nil {
+			_, err = s.destroy(ctx, id, "", user)
 		}
-		deleted, err := s.destroy(ctx, id, "")
-		s.unindex(ctx, user, deleted)
-		if err != nil {
-			return withContext("revoking a session", err)
-		}
-		return nil
+		return withContext("revoking a session", err)
 	}
 	return fmt.Errorf("%w: no live session of this user has that handle", ErrRecordNotFound)
 }
@@ -106,13 +101,9 @@ func (s *ServerStore) Revoke(ctx context.Context, user, handle string) error {
 // followed, as by a logout). Sessions bound to user after it was called
 // (a new login) live. It needs a Backend that implements UserIndex.
 func (s *ServerStore) RevokeUser(ctx context.Context, user string, keep *Session) (int, error) {
-	ui, err := s.userIndex()
+	ids, err := s.userIDs(ctx, user)
 	if err != nil {
 		return 0, err
-	}
-	ids, err := ui.UserIDs(ctx, user)
-	if err != nil {
-		return 0, withContext("listing the sessions of a user", err)
 	}
 	var except string
 	if keep != nil {
@@ -131,9 +122,8 @@ func (s *ServerStore) RevokeUser(ctx context.Context, user string, keep *Session
 		if _, err := s.loadUserRecord(ctx, user, id); errors.Is(err, errOtherUser) {
 			continue
 		}
-		deleted, err := s.destroy(ctx, id, except)
-		n += len(deleted)
-		s.unindex(ctx, user, deleted)
+		deleted, err := s.destroy(ctx, id, except, user)
+		n += deleted
 		if err != nil {
 			errs = append(errs, err)
 		}
@@ -147,45 +137,22 @@ func (s *ServerStore) RevokeUser(ctx context.Context, user string, keep *Session
 // errOtherUser reports a record bound to another user than the index said.
 var errOtherUser = errors.New("sessions: the record is bound to another user")
 
-func (s *ServerStore) userIndex() (UserIndex, error) {
+// userIDs returns the IDs in the set of user, or an error wrapping
+// errors.ErrUnsupported when the backend keeps no user index.
+func (s *ServerStore) userIDs(ctx context.Context, user string) ([]string, error) {
 	ui, ok := s.Backend.(UserIndex)
 	if !ok {
 		return nil, fmt.Errorf("sessions: %T keeps no index of users' sessions: %w", s.Backend, errors.ErrUnsupported)
 	}
-	return ui, nil
-}
-
-// unindex removes from the set of user the IDs whose records this store
-// deleted.
-func (s *ServerStore) unindex(ctx context.Context, user string, deleted []string) {
-	for _, id := range deleted {
-		s.indexRemove(ctx, user, id)
+	ids, err := ui.UserIDs(ctx, user)
+	if err != nil {
+		return nil, withContext("listing the sessions of a user", err)
 	}
+	return ids, nil
 }
 
-// userSession describes the record of id if it is a live session of user,
-// and otherwise reports false. It removes nothing from the index: a record
-// that is not there may be about to be created (see UserIndex).
-func (s *ServerStore) userSession(ctx context.Context, user, id string) (SessionInfo, bool, error) {
-	tmp, err := s.loadUserRecord(ctx, user, id)
-	switch {
-	case err == nil:
-		return SessionInfo{
-			Handle:    handleOf(id),
-			Created:   unixTime(tmp.created),
-			LastSaved: unixTime(tmp.saved),
-			Expires:   tmp.expires,
-			UserAgent: tmp.agent,
-		}, true, nil
-	case errors.Is(err, errOtherUser), errors.Is(err, ErrRecordNotFound):
-		return SessionInfo{}, false, nil
-	}
-	return SessionInfo{}, false, withContext("reading a session of a user", err)
-}
-
-// loadUserRecord loads the record of id into a new session and checks that
-// it is live and bound to user. A record that is gone or expired is
-// ErrRecordNotFound; one that does not decode counts as gone.
+// loadUserRecord is loadRecord for a record that must be bound to user:
+// errOtherUser when it is bound to another.
 func (s *ServerStore) loadUserRecord(ctx context.Context, user, id string) (*userRecord, error) {
 	rec, err := s.loadRecord(ctx, id)
 	if err != nil {
@@ -220,7 +187,7 @@ func (s *ServerStore) loadRecord(ctx context.Context, id string) (*userRecord, e
 	return &userRecord{Session: tmp, saved: saved, expires: expires}, nil
 }
 
-// userRecord is a session of a user as UserSessions reads it.
+// userRecord is a record as loadRecord reads it.
 type userRecord struct {
 	*Session
 	saved   int64
