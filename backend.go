@@ -3,6 +3,8 @@ package sessions
 import (
 	"context"
 	"time"
+
+	"github.com/fasthttp-sessions/sessions/internal/backendkit"
 )
 
 // Backend is where a ServerStore keeps its records: the encoded values of
@@ -119,5 +121,6 @@ type UserIndex interface {
 	UserIDs(ctx context.Context, user string) ([]string, error)
 }
 
-// userIndexGrace is the ten minutes of the UserIndex documentation.
-const userIndexGrace = 10 * time.Minute
+// userIndexGrace is the ten minutes of the UserIndex documentation, shared
+// with the backend modules.
+const userIndexGrace = backendkit.UserIndexGrace

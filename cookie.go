@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/fasthttp-sessions/sessions/internal/backendkit"
 	"github.com/gorilla/securecookie"
 	"github.com/valyala/fasthttp"
 )
@@ -195,9 +196,4 @@ func (s *CookieStore) save(ctx *fasthttp.RequestCtx, session *Session) error {
 	return nil
 }
 
-func (s *CookieStore) now() time.Time {
-	if s.Now != nil {
-		return s.Now()
-	}
-	return time.Now()
-}
+func (s *CookieStore) now() time.Time { return backendkit.Now(s.Now) }

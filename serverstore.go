@@ -5,6 +5,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/fasthttp-sessions/sessions/internal/backendkit"
 	"github.com/gorilla/securecookie"
 	"github.com/valyala/fasthttp"
 )
@@ -227,12 +228,7 @@ func (s *ServerStore) Save(ctx *fasthttp.RequestCtx, session *Session) error {
 	return sessionError(session.name, s.save(ctx, session))
 }
 
-func (s *ServerStore) now() time.Time {
-	if s.Now != nil {
-		return s.Now()
-	}
-	return time.Now()
-}
+func (s *ServerStore) now() time.Time { return backendkit.Now(s.Now) }
 
 // ttl is how long the record of a session with these options lives after a
 // Save, before its timeouts cut it short.
