@@ -47,6 +47,28 @@ func unsafeEntry(name, why string) error {
 	return fmt.Errorf("%w: %s %s", ErrUnsafeFolder, name, why)
 }
 
+// checkEntry returns an error wrapping ErrUnsafeFolder unless fi, from Lstat
+// or fstat of name, is a regular file of the server's user.
+func checkEntry(name string, fi fs.FileInfo) error {
+	if !fi.Mode().IsRegular() {
+		return unsafeEntry(name, "is not a regular file ("+fi.Mode().Type().String()+")")
+	}
+	return checkOwner(name, fi)
+}
+
+// checkFolder returns an error unless fi, the stat of the folder name, is a
+// folder of the server's user that no one else may write (see
+// checkFolderAccess), and not a symbolic link.
+func checkFolder(name string, fi fs.FileInfo, private bool) error {
+	switch {
+	case fi.Mode()&fs.ModeSymlink != 0:
+		return unsafeEntry(name, "is a symbolic link")
+	case !fi.Mode().IsDir():
+		return fmt.Errorf("sessions: %s is not a folder", name)
+	}
+	return checkFolderAccess(name, fi, private)
+}
+
 // checkOpened returns file and its fstat if it is a regular file of the
 // server's user (see checkEntry); otherwise it closes it.
 func checkOpened(file *os.File) (*os.File, fs.FileInfo, error) {

@@ -95,8 +95,8 @@ func (s *stripe) acquire(exclusive bool) (held, error) {
 		// A lock file removed between the open and the flock (by hand, or
 		// by a job deleting old files) no longer excludes the processes
 		// that open the name afresh: lock the file the name holds now.
-		removed, err := unlinked(file)
-		if err == nil && !removed {
+		fi, err := file.Stat()
+		if err == nil && links(fi) > 0 {
 			h.file = file
 			return h, nil
 		}

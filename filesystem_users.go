@@ -41,11 +41,7 @@ func (f *fileBackend) AddUserID(_ context.Context, user, id string) error {
 	}
 	dir := f.userDir(user)
 	for range 3 {
-		err := indexFolder(filepath.Dir(dir), true)
-		if err == nil {
-			err = indexFolder(dir, true)
-		}
-		if err != nil {
+		if err := indexFolders(dir, true); err != nil {
 			return indexError(err)
 		}
 		name := filepath.Join(dir, id)
@@ -85,10 +81,11 @@ func (f *fileBackend) RemoveUserID(_ context.Context, user, id string) error {
 		return nil
 	}
 	dir := f.userDir(user)
-	if err := indexFolders(dir); err != nil {
-		return indexError(err)
+	err := indexFolders(dir, false)
+	if err == nil {
+		err = removeEntry(filepath.Join(dir, id))
 	}
-	if err := removeEntry(filepath.Join(dir, id)); err != nil {
+	if err != nil {
 		return indexError(err)
 	}
 	_ = os.Remove(dir) // fails while other entries are there
@@ -100,14 +97,11 @@ func (f *fileBackend) UserIDs(_ context.Context, user string) ([]string, error) 
 		return nil, err
 	}
 	dir := f.userDir(user)
-	err := indexFolders(dir)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
+	var entries []os.DirEntry
+	err := indexFolders(dir, false)
+	if err == nil {
+		entries, err = os.ReadDir(dir)
 	}
-	if err != nil {
-		return nil, indexError(err)
-	}
-	entries, err := os.ReadDir(dir)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
@@ -128,14 +122,11 @@ func (f *fileBackend) UserIDs(_ context.Context, user string) ([]string, error) 
 // the folders of users left with none. It returns how many it removed.
 func (f *fileBackend) cleanUsers() (int, error) {
 	root := filepath.Join(f.dir, usersFolder)
+	var users []os.DirEntry
 	err := indexFolder(root, false)
-	if errors.Is(err, fs.ErrNotExist) {
-		return 0, nil
+	if err == nil {
+		users, err = os.ReadDir(root)
 	}
-	if err != nil {
-		return 0, err
-	}
-	users, err := os.ReadDir(root)
 	if errors.Is(err, fs.ErrNotExist) {
 		return 0, nil
 	}
@@ -150,11 +141,11 @@ func (f *fileBackend) cleanUsers() (int, error) {
 			continue
 		}
 		dir := filepath.Join(root, u.Name())
-		if err := indexFolder(dir, false); err != nil {
-			errs = append(errs, err)
-			continue
+		var entries []os.DirEntry
+		err := indexFolder(dir, false)
+		if err == nil {
+			entries, err = os.ReadDir(dir)
 		}
-		entries, err := os.ReadDir(dir)
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -194,11 +185,11 @@ func indexFolder(name string, create bool) error {
 }
 
 // indexFolders checks users/ and dir, users/<hash> (see indexFolder).
-func indexFolders(dir string) error {
-	if err := indexFolder(filepath.Dir(dir), false); err != nil {
+func indexFolders(dir string, create bool) error {
+	if err := indexFolder(filepath.Dir(dir), create); err != nil {
 		return err
 	}
-	return indexFolder(dir, false)
+	return indexFolder(dir, create)
 }
 
 func indexError(err error) error { return withContext("the user index", err) }
