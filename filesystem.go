@@ -91,6 +91,7 @@ func NewFilesystemStore(path string, keyPairs ...[]byte) *FilesystemStore {
 	if path == "" {
 		files.dir, files.private = defaultFolder(), true
 	}
+	files.nameStripes()
 	s := &FilesystemStore{ServerStore: NewServerStore(files, keyPairs...), files: files}
 	files.store = s.ServerStore
 	s.MaxLength(0)

@@ -37,7 +37,7 @@ func (f *fileBackend) cleanup() (int, error) {
 			removed, err = f.cleanLocked(name[len(tempPrefix):len(tempPrefix)+idLength], filepath.Join(f.dir, name))
 		case strings.HasPrefix(name, ".spare-"):
 			i, perr := strconv.ParseUint(name[len(".spare-"):], 16, 8)
-			if perr != nil || i >= lockStripes || name != filepath.Base(f.stripe(int(i)).spare) {
+			if perr != nil || i >= lockStripes || name != filepath.Base(f.locks[i].spare) {
 				continue
 			}
 			removed, err = f.cleanSpare(int(i))
