@@ -53,11 +53,8 @@ func (f *fileBackend) cleanup() (int, error) {
 	}
 	m, err := f.cleanUsers()
 	n += m
-	if err != nil {
-		errs = append(errs, err)
-	}
-	if len(errs) > 0 {
-		return n, fmt.Errorf("sessions: cleaning up %s: %w", f.dir, errors.Join(errs...))
+	if err := errors.Join(append(errs, err)...); err != nil {
+		return n, fmt.Errorf("sessions: cleaning up %s: %w", f.dir, err)
 	}
 	return n, nil
 }

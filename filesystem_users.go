@@ -65,10 +65,7 @@ func (f *fileBackend) AddUserID(_ context.Context, user, id string) error {
 		if err == nil {
 			err = setModTime(name, f.store.now()) // never follows a link
 		}
-		if err != nil {
-			return indexError(err)
-		}
-		return nil
+		return indexError(err)
 	}
 	return fmt.Errorf("sessions: the user index: %s keeps disappearing", dir)
 }
