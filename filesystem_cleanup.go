@@ -80,13 +80,11 @@ func (f *fileBackend) cleanLocked(id, name string) (bool, error) {
 		return false, err
 	}
 	defer l.unlock()
-	if err := os.Remove(name); err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return false, nil
-		}
-		return false, err
+	err = os.Remove(name)
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, nil
 	}
-	return true, nil
+	return err == nil, err
 }
 
 // cleanSpare removes the spare file of stripe i if it is not empty.
