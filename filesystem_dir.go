@@ -26,20 +26,27 @@ func (f *fileBackend) checkDir() error {
 	return checkFolder(f.dir, fi, false)
 }
 
-// makeFolder makes the folder name with mode 0700 if it is missing, and
-// checks it (see checkFolder) without following a symbolic link.
-func makeFolder(name string, private bool) error {
+// lstatFolder checks the folder name (see checkFolder) without following a
+// symbolic link.
+func lstatFolder(name string, private bool) error {
 	fi, err := os.Lstat(name)
-	if errors.Is(err, fs.ErrNotExist) {
-		if err = os.Mkdir(name, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
-			return err
-		}
-		fi, err = os.Lstat(name)
-	}
 	if err != nil {
 		return err
 	}
 	return checkFolder(name, fi, private)
+}
+
+// makeFolder makes the folder name with mode 0700 if it is missing, and
+// checks it (see lstatFolder).
+func makeFolder(name string, private bool) error {
+	err := lstatFolder(name, private)
+	if errors.Is(err, fs.ErrNotExist) {
+		if err = os.Mkdir(name, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
+			return err
+		}
+		err = lstatFolder(name, private)
+	}
+	return err
 }
 
 // unsafeEntry is the error about an entry the store refuses to use.

@@ -18,7 +18,7 @@ import (
 // folder; no lock is needed. The folders are 0700 and the files 0600, made
 // in a folder that checkDir keeps private to the server's user. Like the
 // store's folder, users/ and users/<hash> must be folders of the server's
-// user that no one else may write, and not symbolic links (indexFolder):
+// user that no one else may write, and not symbolic links (indexFolders):
 // otherwise whoever may write them could drop a session from its user's
 // index, and RevokeUser would miss it.
 
@@ -120,7 +120,7 @@ func (f *fileBackend) UserIDs(_ context.Context, user string) ([]string, error) 
 func (f *fileBackend) cleanUsers() (int, error) {
 	root := filepath.Join(f.dir, usersFolder)
 	var users []os.DirEntry
-	err := indexFolder(root, false)
+	err := lstatFolder(root, false)
 	if err == nil {
 		users, err = os.ReadDir(root)
 	}
@@ -139,7 +139,7 @@ func (f *fileBackend) cleanUsers() (int, error) {
 		}
 		dir := filepath.Join(root, u.Name())
 		var entries []os.DirEntry
-		err := indexFolder(dir, false)
+		err := lstatFolder(dir, false)
 		if err == nil {
 			entries, err = os.ReadDir(dir)
 		}
@@ -165,28 +165,18 @@ func (f *fileBackend) cleanUsers() (int, error) {
 	return n, errors.Join(errs...)
 }
 
-// indexFolder returns an error unless name, users/ or users/<hash>, is a
-// folder of the server's user that no one else may write and not a
-// symbolic link (an error wrapping ErrUnsafeFolder), or fs.ErrNotExist if
-// it is missing; with create, it makes a missing one first (see
-// makeFolder).
-func indexFolder(name string, create bool) error {
-	if create {
-		return makeFolder(name, false)
-	}
-	fi, err := os.Lstat(name)
-	if err != nil {
-		return err
-	}
-	return checkFolder(name, fi, false)
-}
-
-// indexFolders checks users/ and dir, users/<hash> (see indexFolder).
+// indexFolders checks users/ and dir, users/<hash>, without following a
+// symbolic link (see checkFolder): a missing one is an error wrapping
+// fs.ErrNotExist, unless create makes it first (see makeFolder).
 func indexFolders(dir string, create bool) error {
-	if err := indexFolder(filepath.Dir(dir), create); err != nil {
+	check := lstatFolder
+	if create {
+		check = makeFolder
+	}
+	if err := check(filepath.Dir(dir), false); err != nil {
 		return err
 	}
-	return indexFolder(dir, create)
+	return check(dir, false)
 }
 
 func indexError(err error) error { return withContext("the user index", err) }
