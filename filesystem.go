@@ -58,12 +58,12 @@ import (
 // else (no write permission for its group or others): every call checks it
 // (one stat), and on any other folder fails with an error wrapping
 // ErrUnsafeFolder until the folder is fixed, also when it became unsafe
-// after the store started. The store never
-// follows a symbolic link in it, never opens a FIFO or a device, reads only
-// regular files of its user, and creates its temporary files exclusively;
-// an entry it refuses in place of a session's file makes the request get
-// a new session and an error wrapping ErrUnsafeFolder. Subfolders and
-// files of other names are left alone.
+// after the store started. The store never follows a symbolic link in it,
+// never opens a FIFO or a device, reads only regular files of its user, and
+// creates its temporary files exclusively; an entry it refuses in place of
+// a session's file makes the request get a new session and an error
+// wrapping ErrUnsafeFolder. Subfolders and files of other names are left
+// alone.
 //
 // A record expires when its session does (its MaxAge, or BrowserSessionTTL
 // for a browser-session cookie, cut short by its IdleTimeout and
@@ -91,6 +91,7 @@ func NewFilesystemStore(path string, keyPairs ...[]byte) *FilesystemStore {
 	if path == "" {
 		files.dir, files.private = defaultFolder(), true
 	}
+	files.nameStripes()
 	s := &FilesystemStore{ServerStore: NewServerStore(files, keyPairs...), files: files}
 	files.store = s.ServerStore
 	s.MaxLength(0)

@@ -57,17 +57,6 @@ func (f *fileBackend) lifetime() time.Duration {
 func (f *fileBackend) path(id string) string { return filepath.Join(f.dir, filePrefix+id) }
 func (f *fileBackend) temp(id string) string { return filepath.Join(f.dir, tempPrefix+id) }
 
-// record judges fi, the Lstat or fstat of the file of a session: when it
-// expires and whether it is live now. An entry that is not a regular file
-// of the server's user is an error wrapping ErrUnsafeFolder.
-func (f *fileBackend) record(name string, fi fs.FileInfo) (expires time.Time, live bool, err error) {
-	if err := checkEntry(name, fi); err != nil {
-		return time.Time{}, false, err
-	}
-	expires, live = f.expiry(fi)
-	return expires, live, nil
-}
-
 // expiry returns when the record file described by fi expires and whether
 // it is live now.
 func (f *fileBackend) expiry(fi fs.FileInfo) (time.Time, bool) {
@@ -75,18 +64,24 @@ func (f *fileBackend) expiry(fi fs.FileInfo) (time.Time, bool) {
 	return expires, f.store.now().Before(expires)
 }
 
-// stat returns whether the file of id is a live record. A missing file is
-// not; nothing is opened.
+// stat returns when the file of id expires and whether it is a live
+// record; a missing file is not (and expires at the zero time). Nothing is
+// opened: an entry that is not a regular file of the server's user is an
+// error wrapping ErrUnsafeFolder.
 func (f *fileBackend) stat(id string) (time.Time, bool, error) {
 	name := f.path(id)
 	fi, err := os.Lstat(name)
 	if errors.Is(err, fs.ErrNotExist) {
 		return time.Time{}, false, nil
 	}
+	if err == nil {
+		err = checkEntry(name, fi)
+	}
 	if err != nil {
 		return time.Time{}, false, err
 	}
-	return f.record(name, fi)
+	expires, live := f.expiry(fi)
+	return expires, live, nil
 }
 
 func (f *fileBackend) Load(_ context.Context, id string) ([]byte, time.Time, error) {
@@ -135,34 +130,30 @@ func (f *fileBackend) write(id string, data []byte, mtime time.Time, update bool
 	if !validID(id) {
 		return fmt.Errorf("%w: %q", ErrInvalidOptions, id)
 	}
-	l, err := f.lock(id, true)
-	if err != nil {
-		return err
-	}
-	defer l.unlock()
-	_, live, err := f.stat(id)
-	switch {
-	case err != nil && (update || !errors.Is(err, ErrUnsafeFolder)):
-		// Create may replace an entry it refuses to read: the rename
-		// replaces the name, it does not follow or open what was there.
-		return err
-	case update && !live:
-		return ErrRecordNotFound
-	case !update && live:
-		return ErrRecordExists
-	}
-	if update && canExchange && !f.noExchange.Load() {
-		err := f.writeSpare(l.s.spare, id, data, mtime)
+	return f.locked(id, func(l held, live bool, err error) error {
 		switch {
-		case errors.Is(err, errExchangeUnsupported):
-			f.noExchange.Store(true)
-		case !errors.Is(err, ErrUnsafeFolder):
+		case err != nil && (update || !errors.Is(err, ErrUnsafeFolder)):
+			// Create may replace an entry it refuses to read: the rename
+			// replaces the name, it does not follow or open what was there.
 			return err
+		case update && !live:
+			return ErrRecordNotFound
+		case !update && live:
+			return ErrRecordExists
 		}
-		// A spare file that can be neither used nor replaced: this save
-		// renames a new file over the session's instead.
-	}
-	return f.writeTemp(id, data, mtime)
+		if update && canExchange && !f.noExchange.Load() {
+			err := f.writeSpare(l.s.spare, id, data, mtime)
+			switch {
+			case errors.Is(err, errExchangeUnsupported):
+				f.noExchange.Store(true)
+			case !errors.Is(err, ErrUnsafeFolder):
+				return err
+			}
+			// A spare file that can be neither used nor replaced: this save
+			// renames a new file over the session's instead.
+		}
+		return f.writeTemp(id, data, mtime)
+	})
 }
 
 func (f *fileBackend) Delete(_ context.Context, id string) error {
@@ -195,11 +186,9 @@ func (f *fileBackend) Delete(_ context.Context, id string) error {
 func (f *fileBackend) Touch(_ context.Context, id string, ttl time.Duration) error {
 	return f.locked(id, func(_ held, live bool, err error) error {
 		switch {
-		case errors.Is(err, ErrUnsafeFolder):
-			return ErrRecordNotFound
-		case err != nil:
+		case err != nil && !errors.Is(err, ErrUnsafeFolder):
 			return err
-		case !live:
+		case err != nil || !live:
 			return ErrRecordNotFound
 		}
 		return setModTime(f.path(id), f.modTime(ttl))

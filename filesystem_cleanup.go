@@ -37,7 +37,7 @@ func (f *fileBackend) cleanup() (int, error) {
 			removed, err = f.cleanLocked(name[len(tempPrefix):len(tempPrefix)+idLength], filepath.Join(f.dir, name))
 		case strings.HasPrefix(name, ".spare-"):
 			i, perr := strconv.ParseUint(name[len(".spare-"):], 16, 8)
-			if perr != nil || i >= lockStripes || name != filepath.Base(f.stripe(int(i)).spare) {
+			if perr != nil || i >= lockStripes || name != filepath.Base(f.locks[i].spare) {
 				continue
 			}
 			removed, err = f.cleanSpare(int(i))
@@ -53,11 +53,8 @@ func (f *fileBackend) cleanup() (int, error) {
 	}
 	m, err := f.cleanUsers()
 	n += m
-	if err != nil {
-		errs = append(errs, err)
-	}
-	if len(errs) > 0 {
-		return n, fmt.Errorf("sessions: cleaning up %s: %w", f.dir, errors.Join(errs...))
+	if err := errors.Join(append(errs, err)...); err != nil {
+		return n, fmt.Errorf("sessions: cleaning up %s: %w", f.dir, err)
 	}
 	return n, nil
 }
@@ -83,13 +80,11 @@ func (f *fileBackend) cleanLocked(id, name string) (bool, error) {
 		return false, err
 	}
 	defer l.unlock()
-	if err := os.Remove(name); err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return false, nil
-		}
-		return false, err
+	err = os.Remove(name)
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, nil
 	}
-	return true, nil
+	return err == nil, err
 }
 
 // cleanSpare removes the spare file of stripe i if it is not empty.

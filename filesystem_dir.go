@@ -26,25 +26,54 @@ func (f *fileBackend) checkDir() error {
 	return checkFolder(f.dir, fi, false)
 }
 
-// makeFolder makes the folder name with mode 0700 if it is missing, and
-// checks it (see checkFolder) without following a symbolic link.
-func makeFolder(name string, private bool) error {
+// lstatFolder checks the folder name (see checkFolder) without following a
+// symbolic link.
+func lstatFolder(name string, private bool) error {
 	fi, err := os.Lstat(name)
-	if errors.Is(err, fs.ErrNotExist) {
-		if err = os.Mkdir(name, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
-			return err
-		}
-		fi, err = os.Lstat(name)
-	}
 	if err != nil {
 		return err
 	}
 	return checkFolder(name, fi, private)
 }
 
+// makeFolder makes the folder name with mode 0700 if it is missing, and
+// checks it (see lstatFolder).
+func makeFolder(name string, private bool) error {
+	err := lstatFolder(name, private)
+	if errors.Is(err, fs.ErrNotExist) {
+		if err = os.Mkdir(name, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
+			return err
+		}
+		err = lstatFolder(name, private)
+	}
+	return err
+}
+
 // unsafeEntry is the error about an entry the store refuses to use.
 func unsafeEntry(name, why string) error {
 	return fmt.Errorf("%w: %s %s", ErrUnsafeFolder, name, why)
+}
+
+// checkEntry returns an error wrapping ErrUnsafeFolder unless fi, from Lstat
+// or fstat of name, is a regular file of the server's user.
+func checkEntry(name string, fi fs.FileInfo) error {
+	if !fi.Mode().IsRegular() {
+		return unsafeEntry(name, "is not a regular file ("+fi.Mode().Type().String()+")")
+	}
+	return checkOwner(name, fi)
+}
+
+// checkFolder returns an error unless fi, the stat of the folder name, is a
+// folder of the server's user that no one else may write (see
+// checkFolderAccess), and not a symbolic link.
+func checkFolder(name string, fi fs.FileInfo, private bool) error {
+	switch {
+	case fi.Mode()&fs.ModeSymlink != 0:
+		return unsafeEntry(name, "is a symbolic link")
+	case !fi.Mode().IsDir():
+		return fmt.Errorf("sessions: %s is not a folder", name)
+	}
+	return checkFolderAccess(name, fi, private)
 }
 
 // checkOpened returns file and its fstat if it is a regular file of the

@@ -21,7 +21,6 @@ const lockStripes = 64
 // (LOCK_EX) to write.
 type stripe struct {
 	mu    sync.RWMutex
-	names sync.Once
 	lock  string // path of the lock file
 	spare string // path of the spare file (see fileBackend.writeSpare)
 }
@@ -47,14 +46,12 @@ func base32Value(c byte) int {
 	return int(c-'2') + 26
 }
 
-// stripe returns stripe i, its names set.
-func (f *fileBackend) stripe(i int) *stripe {
-	s := &f.locks[i]
-	s.names.Do(func() {
-		s.lock = filepath.Join(f.dir, fmt.Sprintf(".lock-%02x", i))
-		s.spare = filepath.Join(f.dir, fmt.Sprintf(".spare-%02x", i))
-	})
-	return s
+// nameStripes sets the paths of the lock and spare files of each stripe.
+func (f *fileBackend) nameStripes() {
+	for i := range f.locks {
+		f.locks[i].lock = filepath.Join(f.dir, fmt.Sprintf(".lock-%02x", i))
+		f.locks[i].spare = filepath.Join(f.dir, fmt.Sprintf(".spare-%02x", i))
+	}
 }
 
 // lock takes the lock of id, shared by every process using the folder:
@@ -64,17 +61,13 @@ func (f *fileBackend) lock(id string, exclusive bool) (held, error) {
 }
 
 // lockStripe checks the folder (see checkDir) and takes the lock of stripe
-// i. The caller calls unlock.
+// i: its mutex, then the flock of its lock file, made if missing. The
+// caller calls unlock.
 func (f *fileBackend) lockStripe(i int, exclusive bool) (held, error) {
 	if err := f.checkDir(); err != nil {
 		return held{}, err
 	}
-	return f.stripe(i).acquire(exclusive)
-}
-
-// acquire takes the stripe's mutex, then opens the lock file, creating it
-// if needed, and takes its flock.
-func (s *stripe) acquire(exclusive bool) (held, error) {
+	s := &f.locks[i]
 	h := held{s: s, exclusive: exclusive}
 	if exclusive {
 		s.mu.Lock()
@@ -95,8 +88,8 @@ func (s *stripe) acquire(exclusive bool) (held, error) {
 		// A lock file removed between the open and the flock (by hand, or
 		// by a job deleting old files) no longer excludes the processes
 		// that open the name afresh: lock the file the name holds now.
-		removed, err := unlinked(file)
-		if err == nil && !removed {
+		fi, err := file.Stat()
+		if err == nil && links(fi) > 0 {
 			h.file = file
 			return h, nil
 		}

@@ -123,9 +123,8 @@ func (f *fileBackend) writeTemp(id string, data []byte, mtime time.Time) error {
 	}
 	if err != nil {
 		_ = os.Remove(tmp)
-		return err
 	}
-	return nil
+	return err
 }
 
 // removeRecord unlinks name, the file of a session, which may be missing.
@@ -135,8 +134,7 @@ func (f *fileBackend) writeTemp(id string, data []byte, mtime time.Time) error {
 func removeRecord(name string) error {
 	if fi, err := os.Lstat(name); err == nil && fi.Mode().IsRegular() && links(fi) > 1 {
 		if file, _, err := openEntry(name, os.O_WRONLY, 0); err == nil {
-			err = errors.Join(file.Truncate(0), file.Close())
-			if err != nil {
+			if err := errors.Join(file.Truncate(0), file.Close()); err != nil {
 				return err
 			}
 		}

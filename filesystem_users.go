@@ -18,7 +18,7 @@ import (
 // folder; no lock is needed. The folders are 0700 and the files 0600, made
 // in a folder that checkDir keeps private to the server's user. Like the
 // store's folder, users/ and users/<hash> must be folders of the server's
-// user that no one else may write, and not symbolic links (indexFolder):
+// user that no one else may write, and not symbolic links (indexFolders):
 // otherwise whoever may write them could drop a session from its user's
 // index, and RevokeUser would miss it.
 
@@ -41,11 +41,7 @@ func (f *fileBackend) AddUserID(_ context.Context, user, id string) error {
 	}
 	dir := f.userDir(user)
 	for range 3 {
-		err := indexFolder(filepath.Dir(dir), true)
-		if err == nil {
-			err = indexFolder(dir, true)
-		}
-		if err != nil {
+		if err := indexFolders(dir, true); err != nil {
 			return indexError(err)
 		}
 		name := filepath.Join(dir, id)
@@ -69,10 +65,7 @@ func (f *fileBackend) AddUserID(_ context.Context, user, id string) error {
 		if err == nil {
 			err = setModTime(name, f.store.now()) // never follows a link
 		}
-		if err != nil {
-			return indexError(err)
-		}
-		return nil
+		return indexError(err)
 	}
 	return fmt.Errorf("sessions: the user index: %s keeps disappearing", dir)
 }
@@ -85,10 +78,11 @@ func (f *fileBackend) RemoveUserID(_ context.Context, user, id string) error {
 		return nil
 	}
 	dir := f.userDir(user)
-	if err := indexFolders(dir); err != nil {
-		return indexError(err)
+	err := indexFolders(dir, false)
+	if err == nil {
+		err = removeEntry(filepath.Join(dir, id))
 	}
-	if err := removeEntry(filepath.Join(dir, id)); err != nil {
+	if err != nil {
 		return indexError(err)
 	}
 	_ = os.Remove(dir) // fails while other entries are there
@@ -100,14 +94,11 @@ func (f *fileBackend) UserIDs(_ context.Context, user string) ([]string, error) 
 		return nil, err
 	}
 	dir := f.userDir(user)
-	err := indexFolders(dir)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
+	var entries []os.DirEntry
+	err := indexFolders(dir, false)
+	if err == nil {
+		entries, err = os.ReadDir(dir)
 	}
-	if err != nil {
-		return nil, indexError(err)
-	}
-	entries, err := os.ReadDir(dir)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
@@ -128,14 +119,11 @@ func (f *fileBackend) UserIDs(_ context.Context, user string) ([]string, error) 
 // the folders of users left with none. It returns how many it removed.
 func (f *fileBackend) cleanUsers() (int, error) {
 	root := filepath.Join(f.dir, usersFolder)
-	err := indexFolder(root, false)
-	if errors.Is(err, fs.ErrNotExist) {
-		return 0, nil
+	var users []os.DirEntry
+	err := lstatFolder(root, false)
+	if err == nil {
+		users, err = os.ReadDir(root)
 	}
-	if err != nil {
-		return 0, err
-	}
-	users, err := os.ReadDir(root)
 	if errors.Is(err, fs.ErrNotExist) {
 		return 0, nil
 	}
@@ -150,11 +138,11 @@ func (f *fileBackend) cleanUsers() (int, error) {
 			continue
 		}
 		dir := filepath.Join(root, u.Name())
-		if err := indexFolder(dir, false); err != nil {
-			errs = append(errs, err)
-			continue
+		var entries []os.DirEntry
+		err := lstatFolder(dir, false)
+		if err == nil {
+			entries, err = os.ReadDir(dir)
 		}
-		entries, err := os.ReadDir(dir)
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -177,28 +165,18 @@ func (f *fileBackend) cleanUsers() (int, error) {
 	return n, errors.Join(errs...)
 }
 
-// indexFolder returns an error unless name, users/ or users/<hash>, is a
-// folder of the server's user that no one else may write and not a
-// symbolic link (an error wrapping ErrUnsafeFolder), or fs.ErrNotExist if
-// it is missing; with create, it makes a missing one first (see
-// makeFolder).
-func indexFolder(name string, create bool) error {
+// indexFolders checks users/ and dir, users/<hash>, without following a
+// symbolic link (see checkFolder): a missing one is an error wrapping
+// fs.ErrNotExist, unless create makes it first (see makeFolder).
+func indexFolders(dir string, create bool) error {
+	check := lstatFolder
 	if create {
-		return makeFolder(name, false)
+		check = makeFolder
 	}
-	fi, err := os.Lstat(name)
-	if err != nil {
+	if err := check(filepath.Dir(dir), false); err != nil {
 		return err
 	}
-	return checkFolder(name, fi, false)
-}
-
-// indexFolders checks users/ and dir, users/<hash> (see indexFolder).
-func indexFolders(dir string) error {
-	if err := indexFolder(filepath.Dir(dir), false); err != nil {
-		return err
-	}
-	return indexFolder(dir, false)
+	return check(dir, false)
 }
 
 func indexError(err error) error { return withContext("the user index", err) }
