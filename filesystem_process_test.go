@@ -676,7 +676,11 @@ func testKilledWhileSaving(t *testing.T) {
 				t.Fatalf("round %d, session %d holds a torn value", round, i)
 			}
 			if round < rounds-1 {
-				got.Values["payload"] = payload(round)
+				// The child may have been killed in a save that would have
+				// set this very payload: "round", which it never sets,
+				// makes sure this Save writes (an unchanged one writes
+				// nothing, and would leave the child's file to Cleanup).
+				got.Values["payload"], got.Values["round"] = payload(round), round
 				if err := s.Save(ctx, got); err != nil {
 					t.Fatalf("round %d, session %d: saving after the kill: %v", round, i, err)
 				}
