@@ -2,13 +2,13 @@ package sessions
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
+
+	"github.com/fasthttp-sessions/sessions/internal/backendkit"
 )
 
 // The user index of FilesystemStore (see UserIndex): in the store's folder,
@@ -28,8 +28,7 @@ var _ UserIndex = (*fileBackend)(nil)
 
 // userDir is the folder of the entries of user.
 func (f *fileBackend) userDir(user string) string {
-	sum := sha256.Sum256([]byte(user))
-	return filepath.Join(f.dir, usersFolder, hex.EncodeToString(sum[:]))
+	return filepath.Join(f.dir, usersFolder, backendkit.UserKey(user))
 }
 
 func (f *fileBackend) AddUserID(_ context.Context, user, id string) error {
