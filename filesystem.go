@@ -1,11 +1,14 @@
 package sessions
 
 import (
+	"context"
 	"errors"
 	"os"
 	"path/filepath"
 	"strconv"
 	"time"
+
+	"github.com/fasthttp-sessions/sessions/internal/backendkit"
 )
 
 // FilesystemStore keeps sessions in files, one per session, behind a signed
@@ -139,5 +142,5 @@ func (s *FilesystemStore) Cleanup() (int, error) { return s.files.cleanup() }
 // call Cleanup yourself to see them. With several processes on one folder,
 // one of them running it is enough.
 func (s *FilesystemStore) StartCleanup(interval time.Duration) (stop func()) {
-	return startCleaner(interval, func() { _, _ = s.files.cleanup() })
+	return backendkit.StartCleaner(interval, func(context.Context) { _, _ = s.files.cleanup() })
 }

@@ -8,6 +8,8 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/fasthttp-sessions/sessions/internal/backendkit"
 )
 
 // MemoryStore keeps sessions in the memory of the process, behind a signed
@@ -63,7 +65,7 @@ func (s *MemoryStore) Cleanup() int { return s.mem.cleanup() }
 // returned function is called; that function waits for the goroutine to
 // exit and may be called more than once.
 func (s *MemoryStore) StartCleanup(interval time.Duration) (stop func()) {
-	return startCleaner(interval, func() { s.mem.cleanup() })
+	return backendkit.StartCleaner(interval, func(context.Context) { s.mem.cleanup() })
 }
 
 const memoryShards = 32

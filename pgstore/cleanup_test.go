@@ -127,10 +127,11 @@ func TestCleanupInstances(t *testing.T) {
 	}
 }
 
-// cleanerRunning reports whether a goroutine of StartCleanup is alive.
+// cleanerRunning reports whether a goroutine of StartCleanup (started by
+// backendkit.StartCleaner) is alive.
 func cleanerRunning() bool {
 	buf := make([]byte, 1<<20)
-	return strings.Contains(string(buf[:runtime.Stack(buf, true)]), "pgstore.(*Store).StartCleanup.func")
+	return strings.Contains(string(buf[:runtime.Stack(buf, true)]), "backendkit.StartCleaner.func")
 }
 
 func TestStartCleanup(t *testing.T) {

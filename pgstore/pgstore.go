@@ -289,26 +289,5 @@ func (s *Store) Cleanup(ctx context.Context) (int64, error) {
 // Cleanup yourself to see them. Every instance of an application may run
 // its own.
 func (s *Store) StartCleanup(interval time.Duration) (stop func()) {
-	if interval <= 0 {
-		interval = time.Minute
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		t := time.NewTicker(interval)
-		defer t.Stop()
-		for {
-			select {
-			case <-t.C:
-				_, _ = s.Cleanup(ctx)
-			case <-ctx.Done():
-				return
-			}
-		}
-	}()
-	return func() {
-		cancel()
-		<-done
-	}
+	return backendkit.StartCleaner(interval, func(ctx context.Context) { _, _ = s.Cleanup(ctx) })
 }

@@ -54,3 +54,32 @@ func Now(now func() time.Time) time.Time {
 	}
 	return time.Now()
 }
+
+// StartCleaner calls fn every interval (a minute when interval is zero or
+// less) in a new goroutine, and returns a function that cancels the
+// context fn was given, waits until the goroutine has exited, and may be
+// called more than once: the StartCleanup of every store.
+func StartCleaner(interval time.Duration, fn func(context.Context)) (stop func()) {
+	if interval <= 0 {
+		interval = time.Minute
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(interval)
+		defer t.Stop()
+		for {
+			select {
+			case <-t.C:
+				fn(ctx)
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	return func() {
+		cancel()
+		<-done
+	}
+}
