@@ -78,6 +78,9 @@ func (f *fileBackend) RemoveUserID(_ context.Context, user, id string) error {
 	}
 	dir := f.userDir(user)
 	err := indexFolders(dir, false)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil // no set, so id is not in it
+	}
 	if err == nil {
 		err = removeEntry(filepath.Join(dir, id))
 	}

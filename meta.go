@@ -136,7 +136,7 @@ func markCreated(s *Session, opts *Options, now time.Time) {
 // decodeValues decodes data, signed under name, into session's values and
 // settings, remembers what it decoded (see snapshot), and returns when it
 // was saved (Unix seconds). On error the caller must call session.afresh:
-// the values may be partly decoded (but see droppedValuesError: then the
+// the values may be partly decoded (but see compact.DroppedError: then the
 // rest of them is usable).
 func decodeValues(codecs []securecookie.Codec, name string, data []byte, session *Session, storeOpts *Options) (int64, error) {
 	saved, plain, at, err := decodePlain(codecs, name, data, &session.Values)

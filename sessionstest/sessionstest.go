@@ -149,6 +149,7 @@ func Run(t *testing.T, cfg Config) {
 		{"UserSessions", true, false, testUserSessions},
 		{"RevokeOne", true, false, testRevokeOne},
 		{"RevokeUser", true, false, testRevokeUser},
+		{"RemoveAbsentUserID", true, false, testRemoveAbsentUserID},
 		{"RevokeUserStaleSave", true, false, testRevokeUserStaleSave},
 		{"RevokeUserRacingRenewal", true, false, testRevokeUserRacingRenewal},
 		{"RevokeUserConcurrent", true, false, testRevokeUserConcurrent},
