@@ -51,12 +51,13 @@ func (f *fileBackend) cleanup() (int, error) {
 			errs = append(errs, err)
 		}
 	}
-	m, err := f.cleanUsers()
+	m, userErrs := f.cleanUsers()
 	n += m
-	if err := errors.Join(append(errs, err)...); err != nil {
-		return n, fmt.Errorf("sessions: cleaning up %s: %w", f.dir, err)
+	errs = append(errs, userErrs...)
+	for i, err := range errs {
+		errs[i] = withContext("cleaning up "+f.dir, err) // nil stays nil
 	}
-	return n, nil
+	return n, errors.Join(errs...)
 }
 
 // cleanExpired removes the file of session id if it has expired.

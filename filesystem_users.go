@@ -118,8 +118,9 @@ func (f *fileBackend) UserIDs(_ context.Context, user string) ([]string, error) 
 
 // cleanUsers removes the entries of the user index whose session file is
 // gone and that were added more than ten minutes ago (see UserIndex), and
-// the folders of users left with none. It returns how many it removed.
-func (f *fileBackend) cleanUsers() (int, error) {
+// the folders of users left with none. It returns how many it removed, and
+// an error for each folder it could not read.
+func (f *fileBackend) cleanUsers() (int, []error) {
 	root := filepath.Join(f.dir, usersFolder)
 	var users []os.DirEntry
 	err := lstatFolder(root, false)
@@ -130,7 +131,7 @@ func (f *fileBackend) cleanUsers() (int, error) {
 		return 0, nil
 	}
 	if err != nil {
-		return 0, err
+		return 0, []error{err}
 	}
 	now := f.store.now()
 	n := 0
@@ -164,7 +165,7 @@ func (f *fileBackend) cleanUsers() (int, error) {
 		}
 		_ = os.Remove(dir) // fails while entries are left
 	}
-	return n, errors.Join(errs...)
+	return n, errs
 }
 
 // indexFolders checks users/ and dir, users/<hash>, without following a
