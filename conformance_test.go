@@ -32,6 +32,8 @@ func TestConformanceMemoryStore(t *testing.T) {
 			return s
 		},
 		Break: breakBackend,
+		// No Spoil: a record of this store is a value in a map, which a
+		// Load returns or reports absent; nothing can make it unreadable.
 	})
 }
 
@@ -45,6 +47,13 @@ func TestConformanceFilesystemStore(t *testing.T) {
 			return s
 		},
 		Break: breakBackend,
+		// No Spoil: the entries this store cannot read are those that are
+		// no regular file of the server's user (ErrUnsafeFolder: planted,
+		// and a new session takes their place with no Delete, see
+		// TestFilesystemUnreadableRecord), and a file that reads but does
+		// not decode is a tampered record (ErrCookieInvalid); a file of
+		// mode 0 is unreadable only to a server not run as root, as the
+		// tests here are.
 	})
 }
 

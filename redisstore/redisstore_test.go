@@ -38,6 +38,18 @@ func conformance(t *testing.T, client redis.UniversalClient, brk func(*testing.T
 			return s
 		},
 		Break: brk,
+		// Another application sharing the database writes a hash where
+		// the record was: every GET of it fails with WRONGTYPE.
+		Spoil: func(t *testing.T, store sessions.Store, id string) {
+			ctx := context.Background()
+			key := store.(*redisstore.Store).KeyPrefix + id
+			if n, err := client.Del(ctx, key).Result(); n != 1 || err != nil {
+				t.Fatalf("DEL %s: %d, %v", key, n, err)
+			}
+			if err := client.HSet(ctx, key, "f", "v").Err(); err != nil {
+				t.Fatal(err)
+			}
+		},
 	})
 }
 

@@ -2,6 +2,7 @@ package sessionstest
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"sync"
 	"time"
@@ -295,4 +296,35 @@ func testLogoutDuringOutage(e *env) {
 	replay := e.client()
 	replay.Jar[cookieName] = cookie
 	e.get(replay, "/", "new=true", "values={}")
+}
+
+// testUnreadableRecord: a record that the backend answers for but can
+// never read (Config.Spoil) must not lock its user out until the cookie
+// expires. The load reports the failure; the next Save deletes the record,
+// as a logout would, and a new session takes its place. (An outage keeps
+// the cookie instead: see testLogoutDuringOutage.)
+func testUnreadableRecord(e *env) {
+	if e.cfg.Spoil == nil {
+		e.t.Skip("Config.Spoil is not set")
+	}
+	c := e.client()
+	id := field(e.get(c, "/login?user=alice", "save=nil", "user=alice"), "id")
+	old := c.Jar[cookieName]
+	e.cfg.Spoil(e.t, e.store, id)
+
+	// Alice logs in again.
+	body := e.get(c, "/login?user=alice", "new=true", "values={}", "user=alice")
+	if field(body, "get") == "nil" {
+		e.t.Fatalf("the load of an unreadable record reported no error: %s", body)
+	}
+	if field(body, "save") != "nil" || c.Jar[cookieName] == old {
+		e.t.Fatalf("an unreadable record locks its user out: %s; cookie replaced: %v", body, c.Jar[cookieName] != old)
+	}
+	if _, _, err := e.serverStore().Backend.Load(context.Background(), id); !errors.Is(err, sessions.ErrRecordNotFound) {
+		e.t.Errorf("the unreadable record was not deleted: Load = %v, want ErrRecordNotFound", err)
+	}
+	e.get(c, "/", "new=false", "get=nil", "save=nil", "user=alice")
+	replay := e.client()
+	replay.Jar[cookieName] = old
+	e.get(replay, "/", "new=true", "get=nil", "values={}", "user=")
 }

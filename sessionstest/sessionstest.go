@@ -63,6 +63,17 @@ type Config struct {
 	// SIGSTOP). The test of a logout during an outage needs it, and is
 	// skipped without it.
 	Break func(t *testing.T, store sessions.Store) (repair func())
+
+	// Spoil, when set, makes the record of id, which store has just saved,
+	// unreadable for good, as an operator or another application sharing
+	// the storage might (for a Redis store: a key of another type). From
+	// then on every Load of id by the store's backend must fail, the
+	// backend still answering: with an error that wraps neither
+	// sessions.ErrRecordNotFound nor sessions.ErrUnsafeFolder and that
+	// says no outage (no timeout, no lost connection); a Delete of id must
+	// still remove it. The test that such a record does not lock its user
+	// out needs it, and is skipped without it.
+	Spoil func(t *testing.T, store sessions.Store, id string)
 }
 
 // Clock is a settable clock for stores under test. It is safe for
@@ -146,6 +157,7 @@ func Run(t *testing.T, cfg Config) {
 		{"UnboundRecord", true, false, testUnboundRecord},
 		{"IDSetByHand", true, false, testIDSetByHand},
 		{"LogoutDuringOutage", true, false, testLogoutDuringOutage},
+		{"UnreadableRecord", true, false, testUnreadableRecord},
 		{"UserSessions", true, false, testUserSessions},
 		{"RevokeOne", true, false, testRevokeOne},
 		{"RevokeUser", true, false, testRevokeUser},
