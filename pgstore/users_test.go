@@ -66,9 +66,11 @@ func newIDs(n int) []string {
 	return ids
 }
 
-// TestUserIndex checks the index methods: one set per user key, whatever
-// its bytes, keyed by the hex SHA-256 of the user key, with the time of
-// the last add on the store's clock.
+// TestUserIndex checks what the conformance suite's UserKeys (one set per
+// user key, whatever its bytes) does not see: a set is keyed by the hex
+// SHA-256 of the user key, with the time of the last add on the store's
+// clock; user keys that are SQL change no statement; errors name the
+// statement and wrap pgx's.
 func TestUserIndex(t *testing.T) {
 	pool := poolOf(t, pgtest.Start(t))
 	alive := canary(t, pool)
@@ -82,21 +84,13 @@ func TestUserIndex(t *testing.T) {
 	if ids, err := ui.UserIDs(ctx, "alice"); ids != nil || err != nil {
 		t.Fatalf("UserIDs of a user with no entry: %v, %v", ids, err)
 	}
-	a1, a2, b1 := sessionstest.NewID(), sessionstest.NewID(), sessionstest.NewID()
-	for _, e := range []struct{ user, id string }{{"alice", a1}, {"alice", a2}, {"bob", b1}} {
-		if err := ui.AddUserID(ctx, e.user, e.id); err != nil {
-			t.Fatal(err)
-		}
+	a1 := sessionstest.NewID()
+	if err := ui.AddUserID(ctx, "alice", a1); err != nil {
+		t.Fatal(err)
 	}
 	clock.Advance(time.Minute)
 	if err := ui.AddUserID(ctx, "alice", a1); err != nil { // again: a new time
 		t.Fatal(err)
-	}
-	if got := userIDs(t, ui, "alice"); !slices.Equal(got, sortedIDs(a1, a2)) {
-		t.Fatalf("alice's IDs: %v, want %v", got, sortedIDs(a1, a2))
-	}
-	if got := userIDs(t, ui, "bob"); !slices.Equal(got, []string{b1}) {
-		t.Fatalf("bob's IDs: %v", got)
 	}
 	var added time.Time
 	err := pool.QueryRow(ctx, "SELECT added FROM "+usersOf(store)+" WHERE user_key = $1 AND id = $2", hexSHA256("alice"), a1).Scan(&added)
@@ -104,9 +98,8 @@ func TestUserIndex(t *testing.T) {
 		t.Fatalf("the entry added again: added %v, %v; want %v", added, err, clock.Now())
 	}
 
-	// Odd user keys, SQL among them: each its own set.
-	odd := []string{"", "\x00\xff", "alice ", "ALICE", strings.Repeat("é", 512), "'; DROP TABLE canary; --", "%", "bob' OR '1'='1"}
-	for i, u := range odd {
+	// User keys that are SQL: each its own set, and the canary lives.
+	for i, u := range []string{"'; DROP TABLE canary; --", "%", "bob' OR '1'='1"} {
 		id := sessionstest.NewID()
 		if err := ui.AddUserID(ctx, u, id); err != nil {
 			t.Fatalf("AddUserID(%q): %v", u, err)
@@ -116,18 +109,6 @@ func TestUserIndex(t *testing.T) {
 		}
 	}
 	alive()
-	if got := userIDs(t, ui, "bob"); len(got) != 1 {
-		t.Fatalf("bob's IDs after the odd users: %v", got)
-	}
-
-	for _, e := range []struct{ user, id string }{{"alice", a1}, {"alice", a1}, {"alice", b1}, {"carol", a2}} {
-		if err := ui.RemoveUserID(ctx, e.user, e.id); err != nil {
-			t.Fatalf("RemoveUserID(%s, %s): %v", e.user, e.id, err)
-		}
-	}
-	if got := userIDs(t, ui, "alice"); !slices.Equal(got, []string{a2}) {
-		t.Fatalf("alice's IDs after RemoveUserID: %v", got)
-	}
 
 	// Errors name the statement and wrap pgx's.
 	if _, err := pool.Exec(ctx, "DROP TABLE "+usersOf(store)); err != nil {

@@ -43,9 +43,11 @@ func sortedIDs(ids ...string) []string {
 	return ids
 }
 
-// TestUserIndex checks the index methods on a standalone server and on a
-// cluster: one set per user key, whatever its bytes, with no TTL, under
-// KeyPrefix + "user:" + the hex SHA-256 of the user key.
+// TestUserIndex checks, on a standalone server and on a cluster, what the
+// conformance suite's UserKeys (one set per user key, whatever its bytes)
+// does not see: a set is a sorted set with no TTL, under KeyPrefix +
+// "user:" + the hex SHA-256 of the user key, gone with its last ID; errors
+// name the command and wrap go-redis's.
 func TestUserIndex(t *testing.T) {
 	t.Run("standalone", func(t *testing.T) {
 		testUserIndex(t, clientOf(t, redistest.Start(t)))
@@ -66,17 +68,11 @@ func testUserIndex(t *testing.T, client redis.UniversalClient) {
 	if ids, err := ui.UserIDs(ctx, "alice"); ids != nil || err != nil {
 		t.Fatalf("UserIDs of a user with no set: %v, %v", ids, err)
 	}
-	a1, a2, b1 := sessionstest.NewID(), sessionstest.NewID(), sessionstest.NewID()
-	for _, e := range []struct{ user, id string }{{"alice", a1}, {"alice", a2}, {"alice", a1}, {"bob", b1}} {
-		if err := ui.AddUserID(ctx, e.user, e.id); err != nil {
-			t.Fatalf("AddUserID(%s, %s): %v", e.user, e.id, err)
+	a1, a2 := sessionstest.NewID(), sessionstest.NewID()
+	for _, id := range []string{a1, a2, a1} {
+		if err := ui.AddUserID(ctx, "alice", id); err != nil {
+			t.Fatalf("AddUserID(alice, %s): %v", id, err)
 		}
-	}
-	if got := userIDs(t, ui, "alice"); !slices.Equal(got, sortedIDs(a1, a2)) {
-		t.Fatalf("alice's IDs: %v, want %v", got, sortedIDs(a1, a2))
-	}
-	if got := userIDs(t, ui, "bob"); !slices.Equal(got, []string{b1}) {
-		t.Fatalf("bob's IDs: %v", got)
 	}
 	key := userKey("{x}u:", "alice")
 	if n := client.ZCard(ctx, key).Val(); n != 2 {
@@ -86,33 +82,11 @@ func testUserIndex(t *testing.T, client redis.UniversalClient) {
 		t.Fatalf("the set of a user has a TTL (%v): a session refreshed for longer would lose its entry", ttl)
 	}
 
-	// Odd user keys: each its own set, none of their bytes in a key.
-	odd := []string{"", "\x00\xff", "{tag}", "{tag}2", "alice ", "ALICE", strings.Repeat("é", 512), "*", "user:alice"}
-	for i, u := range odd {
-		id := sessionstest.NewID()
-		if err := ui.AddUserID(ctx, u, id); err != nil {
-			t.Fatalf("AddUserID(%q): %v", u, err)
+	// The last ID removed takes the set with it.
+	for _, id := range []string{a1, a2} {
+		if err := ui.RemoveUserID(ctx, "alice", id); err != nil {
+			t.Fatal(err)
 		}
-		if got := userIDs(t, ui, u); !slices.Equal(got, []string{id}) {
-			t.Fatalf("user %d (%q): %v, want only %s", i, u, got, id)
-		}
-	}
-	if got := userIDs(t, ui, "alice"); len(got) != 2 {
-		t.Fatalf("alice's IDs after the odd users: %v", got)
-	}
-
-	// Remove: a missing ID or user is no error; the last one takes the
-	// set with it.
-	for _, e := range []struct{ user, id string }{{"alice", a1}, {"alice", a1}, {"alice", b1}, {"carol", a2}} {
-		if err := ui.RemoveUserID(ctx, e.user, e.id); err != nil {
-			t.Fatalf("RemoveUserID(%s, %s): %v", e.user, e.id, err)
-		}
-	}
-	if got := userIDs(t, ui, "alice"); !slices.Equal(got, []string{a2}) {
-		t.Fatalf("alice's IDs after RemoveUserID: %v", got)
-	}
-	if err := ui.RemoveUserID(ctx, "alice", a2); err != nil {
-		t.Fatal(err)
 	}
 	if n := client.Exists(ctx, key).Val(); n != 0 {
 		t.Fatal("an empty set is left behind")

@@ -162,6 +162,7 @@ func Run(t *testing.T, cfg Config) {
 		{"RevokeOne", true, false, testRevokeOne},
 		{"RevokeUser", true, false, testRevokeUser},
 		{"RemoveAbsentUserID", true, false, testRemoveAbsentUserID},
+		{"UserKeys", true, false, testUserKeys},
 		{"RevokeUserStaleSave", true, false, testRevokeUserStaleSave},
 		{"RevokeUserRacingRenewal", true, false, testRevokeUserRacingRenewal},
 		{"RevokeUserConcurrent", true, false, testRevokeUserConcurrent},

@@ -152,6 +152,64 @@ func testRemoveAbsentUserID(e *env) {
 	}
 }
 
+// testUserKeys: as the UserIndex contract says, user keys are arbitrary
+// strings: each has a set of its own whatever its bytes (empty, binary, a
+// case or a space apart, long, the syntax of a backend's keys or
+// queries); an ID added twice is listed once; removing an ID takes it out
+// of that user's set only, and removing one that is not there is no
+// error.
+func testUserKeys(e *env) {
+	ui := e.index()
+	ctx := context.Background()
+	add := func(user, id string) {
+		if err := ui.AddUserID(ctx, user, id); err != nil {
+			e.t.Fatalf("AddUserID(%q, %s): %v", user, id, err)
+		}
+	}
+	ids := func(user string) string {
+		ids, err := ui.UserIDs(ctx, user)
+		if err != nil {
+			e.t.Fatalf("UserIDs(%q): %v", user, err)
+		}
+		return sorted(ids)
+	}
+	a1, a2, b1 := NewID(), NewID(), NewID()
+	add("alice", a1)
+	add("alice", a2)
+	add("alice", a1) // again
+	add("bob", b1)
+	alice := sorted([]string{a1, a2})
+	if got := ids("alice"); got != alice {
+		e.t.Fatalf("alice's IDs: %s, want %s", got, alice)
+	}
+	if got := ids("bob"); got != b1 {
+		e.t.Fatalf("bob's IDs: %s, want %s", got, b1)
+	}
+	odd := []string{"", "\x00\xff", "alice ", "ALICE", strings.Repeat("é", 512), "{tag}", "{tag}2",
+		"*", "%", "user:alice", "../alice", "'; DROP TABLE sessions; --", "bob' OR '1'='1"}
+	for i, u := range odd {
+		id := NewID()
+		add(u, id)
+		if got := ids(u); got != id {
+			e.t.Fatalf("user %d (%q): %s, want only %s", i, u, got, id)
+		}
+	}
+	if got := ids("alice"); got != alice {
+		e.t.Fatalf("alice's IDs after the odd users: %s, want %s", got, alice)
+	}
+	for _, x := range []struct{ user, id string }{{"alice", a1}, {"alice", a1}, {"alice", b1}, {"carol", a2}} {
+		if err := ui.RemoveUserID(ctx, x.user, x.id); err != nil {
+			e.t.Fatalf("RemoveUserID(%s, %s): %v", x.user, x.id, err)
+		}
+	}
+	if got := ids("alice"); got != a2 {
+		e.t.Fatalf("alice's IDs after RemoveUserID: %s, want %s", got, a2)
+	}
+	if got := ids("bob"); got != b1 {
+		e.t.Fatalf("bob's IDs after removing his ID from alice's set: %s, want %s", got, b1)
+	}
+}
+
 // testRevokeUser: RevokeUser ends every session of the user but the one
 // kept; the index of the user is empty once they are all gone.
 func testRevokeUser(e *env) {
