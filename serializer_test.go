@@ -470,7 +470,7 @@ func TestSerializerGobNeverStartsWithMagic(t *testing.T) {
 			serTestPoint{Tag: s},
 		)
 	}
-	values = append(values, 0, -1, math.MaxInt64, 1.5, true, time.Now(), serRefValues(),
+	values = append(values, 0, -1, math.MaxInt, 1.5, true, time.Now(), serRefValues(),
 		[]any{1, "a"}, []string{"x"}, serTestRole("r"))
 	for _, v := range values {
 		b, err := securecookie.GobEncoder{}.Serialize(v)
@@ -601,8 +601,8 @@ func TestSerializerDeserializeErrors(t *testing.T) {
 		{"huge strings count", serCompact(compact.TagStrings, 1<<20), new(any), "exceeds"},
 		{"huge map count", serCompact(compact.TagMap, 1<<30, compact.TagNil, compact.TagNil), new(any), "exceeds"},
 		{"huge string map count", serCompact(compact.TagStringMap, 5, 0, compact.TagNil), new(any), "exceeds"},
-		{"huge time length", serCompact(compact.TagTime, 1<<33), new(any), "exceeds"},
-		{"huge gob length", serCompact(compact.TagGob, 1<<33), new(any), "exceeds"},
+		{"huge time length", serCompact(compact.TagTime, uint64(1)<<33), new(any), "exceeds"},
+		{"huge gob length", serCompact(compact.TagGob, uint64(1)<<33), new(any), "exceeds"},
 		{"varint overflow", serCompact(compact.TagUint64, strings.Repeat("\xff", 10), byte(1)), new(any), "overflows"},
 		{"truncated varint", serCompact(compact.TagInt, byte(0x80)), new(any), "truncated"},
 		{"truncated float64", serCompact(compact.TagFloat64, "1234567"), new(any), "truncated"},
