@@ -70,6 +70,32 @@ func TestHugeMaxAge(t *testing.T) {
 	}
 }
 
+// A MaxAge above what an int of this platform holds, as a 64-bit server
+// sharing the keys (or the backend) writes it, loads as the largest MaxAge
+// this platform accepts: with a 32-bit int, it wrapped to a negative MaxAge,
+// and the next Save deleted the cookie.
+func TestMaxAgeFromWiderInt(t *testing.T) {
+	const wide = 3_000_000_000 // 95 years, above math.MaxInt32
+	want := int(min(wide, int64(maxCookieAge)))
+	store := NewCookieStore(testHash, testBlock)
+	cookie, err := store.Codecs[0].Encode("sid", map[any]any{"user": "alice", metaKey: "maxage=" + strconv.FormatInt(wide, 10)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := requestWithCookie("sid", cookie)
+	s, err := store.Get(ctx, "sid")
+	if err != nil || s.IsNew || s.Values["user"] != "alice" || s.Options.MaxAge != want {
+		t.Fatalf("Get = %v (new %v, user %v, MaxAge %d), want alice's session with MaxAge %d",
+			err, s.IsNew, s.Values["user"], s.Options.MaxAge, want)
+	}
+	s.Values["n"] = 1
+	if err := s.Save(ctx); err != nil {
+		t.Fatal(err)
+	}
+	set := string(ctx.Response.Header.PeekCookie("sid"))
+	mustContain(t, set, "Max-Age="+strconv.Itoa(want)+";")
+}
+
 // Two stores asking for one cookie name in one request: the second gets an
 // error, never the first one's session (issue 11, item 5).
 func TestRegistryRefusesSecondStoreForName(t *testing.T) {
