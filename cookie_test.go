@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -254,9 +255,13 @@ func TestCookieAttributes(t *testing.T) {
 		want    []string
 		notWant []string
 		err     error
+		only64  bool // the MaxAge is above math.MaxInt on a 32-bit platform
 	}
 	run := func(t *testing.T, c tc) {
 		t.Helper()
+		if c.only64 && strconv.IntSize < 64 {
+			t.Skip("needs a MaxAge above what a 32-bit int holds")
+		}
 		store := NewCookieStore(testHash)
 		var ctx fasthttp.RequestCtx
 		ctx.Init(&fasthttp.Request{}, nil, nil)
@@ -286,6 +291,14 @@ func TestCookieAttributes(t *testing.T) {
 		}
 	}
 	lax := fasthttp.CookieSameSiteLaxMode
+	// The largest MaxAge: 292 years, the most a time.Duration holds, or
+	// with a 32-bit int, the most an int holds (68 years). overMax is one
+	// more, clamped so that it compiles with a 32-bit int (only64 cases).
+	maxAgeAttr := "Max-Age=9223372036"
+	if strconv.IntSize == 32 {
+		maxAgeAttr = "Max-Age=2147483647"
+	}
+	overMax := int(min(int64(maxCookieAge)+1, math.MaxInt))
 	for _, c := range []tc{
 		{name: "defaults", cookie: "s", opts: *defaultOptions(), want: []string{"Path=/", "Max-Age=2592000", "Expires=", "HttpOnly", "SameSite=Lax"}, notWant: []string{"Secure", "Domain", "Partitioned"}},
 		{name: "browser session", cookie: "s", opts: Options{Path: "/", MaxAge: 0}, want: []string{"s=", "Path=/"}, notWant: []string{"Max-Age", "Expires"}},
@@ -316,9 +329,9 @@ func TestCookieAttributes(t *testing.T) {
 		{name: "host-http domain", cookie: "__Host-Http-s", opts: Options{Path: "/", Secure: true, HttpOnly: true, Domain: "example.com"}, err: ErrInvalidOptions},
 		// A MaxAge past what a time.Duration holds used to overflow into an
 		// Expires of "now".
-		{name: "maxage 292 years", cookie: "s", opts: Options{Path: "/", MaxAge: maxCookieAge}, want: []string{"Max-Age=9223372036", "Expires="}},
-		{name: "maxage overflow", cookie: "s", opts: Options{Path: "/", MaxAge: maxCookieAge + 1}, err: ErrInvalidOptions},
-		{name: "maxage absurd", cookie: "s", opts: Options{Path: "/", MaxAge: math.MaxInt}, err: ErrInvalidOptions},
+		{name: "maxage largest", cookie: "s", opts: Options{Path: "/", MaxAge: maxCookieAge}, want: []string{maxAgeAttr, "Expires="}},
+		{name: "maxage overflow", cookie: "s", opts: Options{Path: "/", MaxAge: overMax}, err: ErrInvalidOptions, only64: true},
+		{name: "maxage absurd", cookie: "s", opts: Options{Path: "/", MaxAge: math.MaxInt}, err: ErrInvalidOptions, only64: true},
 	} {
 		t.Run(c.name, func(t *testing.T) { run(t, c) })
 	}

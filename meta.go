@@ -87,7 +87,9 @@ func takeMeta(s *Session) {
 		}
 		switch k {
 		case "maxage":
-			s.Options.MaxAge = int(n)
+			// A 64-bit server may have written more than an int holds
+			// here: the largest MaxAge, rather than a wrapped one.
+			s.Options.MaxAge = int(min(n, int64(maxCookieAge)))
 		case "idle":
 			s.Options.IdleTimeout = time.Duration(n)
 		case "abs":

@@ -6,6 +6,8 @@ package sessions
 import (
 	"errors"
 	"fmt"
+	"math"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -23,19 +25,24 @@ func TestHugeMaxAge(t *testing.T) {
 	cookies.Now = clock.Now
 	for _, store := range []Store{cookies, mem} {
 		for _, c := range []struct {
-			age  int
+			age  int64 // the cases above math.MaxInt run only with a 64-bit int
 			err  error
 			year int
 		}{
 			{200 * 365 * 86400, nil, time.Unix(1_800_000_000, 0).UTC().Year() + 199},
-			{maxCookieAge + 1, ErrInvalidOptions, 0},
+			{int64(maxCookieAge), nil, time.Unix(1_800_000_000+int64(maxCookieAge), 0).UTC().Year()},
+			{int64(maxCookieAge) + 1, ErrInvalidOptions, 0},
 			{1 << 62, ErrInvalidOptions, 0},
 		} {
+			if c.age > math.MaxInt {
+				t.Logf("MaxAge %d skipped: an int has %d bits", c.age, strconv.IntSize)
+				continue
+			}
 			var ctx fasthttp.RequestCtx
 			ctx.Init(&fasthttp.Request{}, nil, nil)
 			s, _ := store.New(&ctx, "sid")
 			s.Values["user"] = "alice"
-			s.Options.MaxAge = c.age
+			s.Options.MaxAge = int(c.age)
 			err := s.Save(&ctx)
 			set := string(ctx.Response.Header.PeekCookie("sid"))
 			if c.err != nil {
@@ -61,6 +68,32 @@ func TestHugeMaxAge(t *testing.T) {
 			}
 		}
 	}
+}
+
+// A MaxAge above what an int of this platform holds, as a 64-bit server
+// sharing the keys (or the backend) writes it, loads as the largest MaxAge
+// this platform accepts: with a 32-bit int, it wrapped to a negative MaxAge,
+// and the next Save deleted the cookie.
+func TestMaxAgeFromWiderInt(t *testing.T) {
+	const wide = 3_000_000_000 // 95 years, above math.MaxInt32
+	want := int(min(wide, int64(maxCookieAge)))
+	store := NewCookieStore(testHash, testBlock)
+	cookie, err := store.Codecs[0].Encode("sid", map[any]any{"user": "alice", metaKey: "maxage=" + strconv.FormatInt(wide, 10)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := requestWithCookie("sid", cookie)
+	s, err := store.Get(ctx, "sid")
+	if err != nil || s.IsNew || s.Values["user"] != "alice" || s.Options.MaxAge != want {
+		t.Fatalf("Get = %v (new %v, user %v, MaxAge %d), want alice's session with MaxAge %d",
+			err, s.IsNew, s.Values["user"], s.Options.MaxAge, want)
+	}
+	s.Values["n"] = 1
+	if err := s.Save(ctx); err != nil {
+		t.Fatal(err)
+	}
+	set := string(ctx.Response.Header.PeekCookie("sid"))
+	mustContain(t, set, "Max-Age="+strconv.Itoa(want)+";")
 }
 
 // Two stores asking for one cookie name in one request: the second gets an

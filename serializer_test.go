@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"math"
 	"reflect"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -470,7 +471,7 @@ func TestSerializerGobNeverStartsWithMagic(t *testing.T) {
 			serTestPoint{Tag: s},
 		)
 	}
-	values = append(values, 0, -1, math.MaxInt64, 1.5, true, time.Now(), serRefValues(),
+	values = append(values, 0, -1, math.MaxInt, 1.5, true, time.Now(), serRefValues(),
 		[]any{1, "a"}, []string{"x"}, serTestRole("r"))
 	for _, v := range values {
 		b, err := securecookie.GobEncoder{}.Serialize(v)
@@ -601,8 +602,8 @@ func TestSerializerDeserializeErrors(t *testing.T) {
 		{"huge strings count", serCompact(compact.TagStrings, 1<<20), new(any), "exceeds"},
 		{"huge map count", serCompact(compact.TagMap, 1<<30, compact.TagNil, compact.TagNil), new(any), "exceeds"},
 		{"huge string map count", serCompact(compact.TagStringMap, 5, 0, compact.TagNil), new(any), "exceeds"},
-		{"huge time length", serCompact(compact.TagTime, 1<<33), new(any), "exceeds"},
-		{"huge gob length", serCompact(compact.TagGob, 1<<33), new(any), "exceeds"},
+		{"huge time length", serCompact(compact.TagTime, uint64(1)<<33), new(any), "exceeds"},
+		{"huge gob length", serCompact(compact.TagGob, uint64(1)<<33), new(any), "exceeds"},
 		{"varint overflow", serCompact(compact.TagUint64, strings.Repeat("\xff", 10), byte(1)), new(any), "overflows"},
 		{"truncated varint", serCompact(compact.TagInt, byte(0x80)), new(any), "truncated"},
 		{"truncated float64", serCompact(compact.TagFloat64, "1234567"), new(any), "truncated"},
@@ -860,6 +861,36 @@ func TestSerializerDropsUndecodableValues(t *testing.T) {
 	err = s.Deserialize(bytes.ReplaceAll(l, []byte("serTestPoint"), []byte("serTestPoinX")), &v)
 	if !errors.Is(err, ErrDeserialize) || errors.As(err, &dv) || v != nil {
 		t.Fatalf("a list with an undecodable value: %v, %v", v, err)
+	}
+}
+
+// TestSerializerIntWiderThanPlatform: an int or uint that a 64-bit server
+// stored in the session values, read where an int has 32 bits, is dropped
+// alone, as a value that no longer fits its type; the rest of the session
+// loads. With a 64-bit int, it loads.
+func TestSerializerIntWiderThanPlatform(t *testing.T) {
+	const big = 1 << 40
+	for _, tag := range []byte{compact.TagInt, compact.TagUint} {
+		b := serCompact(compact.TagMap, 3, compact.TagString, 4, "user", compact.TagString, 5, "alice",
+			compact.TagString, 3, "big", tag)
+		if tag == compact.TagInt {
+			b = binary.AppendVarint(b, big)
+		} else {
+			b = binary.AppendUvarint(b, big)
+		}
+		var got map[any]any
+		err := CompactSerializer{}.Deserialize(b, &got)
+		if got["user"] != "alice" {
+			t.Fatalf("tag 0x%02X: got %#v, %v; want alice's values", tag, got, err)
+		}
+		var dv *compact.DroppedError
+		if strconv.IntSize == 64 {
+			if err != nil || fmt.Sprint(got["big"]) != "1099511627776" {
+				t.Errorf("tag 0x%02X: big = %#v, %v; want 1<<40", tag, got["big"], err)
+			}
+		} else if !errors.As(err, &dv) || !errors.Is(err, ErrDeserialize) || len(dv.Keys) != 1 || dv.Keys[0] != "big" || len(got) != 1 {
+			t.Errorf("tag 0x%02X: got %#v, %v; want big dropped alone", tag, got, err)
+		}
 	}
 }
 

@@ -95,8 +95,9 @@ type decoder struct {
 	pos int
 	err error
 	// While a value of the top-level map is decoded, lenient is set and a
-	// gob value that fails is recorded in soft instead of failing the input;
-	// the entry is then left out, and recorded in dropped.
+	// gob value that fails, or an int or uint too large for this platform's,
+	// is recorded in soft instead of failing the input; the entry is then
+	// left out, and recorded in dropped.
 	lenient bool
 	soft    error
 	dropped *DroppedError
@@ -217,7 +218,11 @@ func (d *decoder) value(depth int) any {
 		return tag == TagTrue
 	case TagInt, TagInt16, TagInt32, TagInt64, TagUint, TagUint16, TagUint32, TagUint64:
 		v, ok, name := integer(tag, d.varint(tag <= TagInt64))
-		if !ok {
+		if !ok && d.lenient && (tag == TagInt || tag == TagUint) {
+			// Written where an int has 64 bits, read where it has 32: a
+			// value that no longer fits its type, as a gob one can be.
+			d.soft = cmp.Or(d.soft, fmt.Errorf("%w: %s out of range at offset %d", ErrDecode, name, at))
+		} else if !ok {
 			d.fail("%s out of range at offset %d", name, at)
 		}
 		return v
