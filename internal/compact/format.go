@@ -79,7 +79,8 @@ func Knows(v any) bool {
 // DroppedError reports the entries of a top-level map[any]any that Decode
 // left out because their values could not be decoded (a gob type no longer
 // registered, a gob value that no longer fits its type, an int or uint
-// larger than a 32-bit platform's); the others were decoded. It wraps Err, which wraps ErrDecode, and its text names the keys.
+// larger than a 32-bit platform's); the others were decoded. It wraps Err,
+// which wraps ErrDecode, and its text names the keys.
 type DroppedError struct {
 	Keys []any // of the entries left out, in input order
 	Err  error // why the first was left out
