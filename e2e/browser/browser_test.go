@@ -21,6 +21,7 @@ import (
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/storage"
+	cdptarget "github.com/chromedp/cdproto/target"
 	"github.com/chromedp/chromedp"
 	"github.com/fasthttp-sessions/sessions"
 	"github.com/valyala/fasthttp"
@@ -832,7 +833,15 @@ func TestSameSiteNone(t *testing.T) {
 func TestCrossSiteFrame(t *testing.T) {
 	ctx := testContext(t)
 	lax, none := startApp(t), startApp(t, "-samesite-none")
-	ctx, _ = startBrowser(t, ctx, t.TempDir())
+	// With site isolation, the cross-site iframe gets a process and a
+	// DevTools target of its own, and its request is reported now to the
+	// page's target, now to the iframe's, which recordNetwork does not
+	// hear (the test then waited in vain, about once in ten CI runs). An
+	// iframe in the page's process is reported to the page: SameSite is
+	// decided by the network service, whatever the process model.
+	ctx, _ = startBrowser(t, ctx, t.TempDir(),
+		chromedp.Flag("disable-site-isolation-trials", true),
+		chromedp.Flag("disable-features", "IsolateOrigins,site-per-process"))
 	rec := recordNetwork(t, ctx)
 
 	for _, c := range []struct {
@@ -855,6 +864,11 @@ func TestCrossSiteFrame(t *testing.T) {
 				f.src = `+strconv.Quote(target)+`;
 				document.body.appendChild(f);
 			})`, chromedp.EvalAwaitPromise))
+			for _, ti := range call(t, ctx, true, cdptarget.GetTargets, cdptarget.GetTargetsParams{}).TargetInfos {
+				if ti.Type == "iframe" {
+					t.Fatalf("the iframe %s has a target of its own: its request may not reach the page's events", ti.URL)
+				}
+			}
 			reasons := rec.waitRequestCookie(t, ctx, "127.0.0.1")
 			var sameSiteReasons []network.CookieBlockedReason
 			for _, r := range reasons {
