@@ -836,7 +836,7 @@ func TestCrossSiteFrame(t *testing.T) {
 	// With site isolation, the cross-site iframe gets a process and a
 	// DevTools target of its own, and its request is reported now to the
 	// page's target, now to the iframe's, which recordNetwork does not
-	// hear (the test then waited in vain, about once in ten CI runs). An
+	// hear (the test then waited in vain, now and then: once in CI). An
 	// iframe in the page's process is reported to the page: SameSite is
 	// decided by the network service, whatever the process model.
 	ctx, _ = startBrowser(t, ctx, t.TempDir(),
