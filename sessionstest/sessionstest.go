@@ -161,7 +161,6 @@ func Run(t *testing.T, cfg Config) {
 		{"UserSessions", true, false, testUserSessions},
 		{"RevokeOne", true, false, testRevokeOne},
 		{"RevokeUser", true, false, testRevokeUser},
-		{"RemoveAbsentUserID", true, false, testRemoveAbsentUserID},
 		{"UserKeys", true, false, testUserKeys},
 		{"RevokeUserStaleSave", true, false, testRevokeUserStaleSave},
 		{"RevokeUserRacingRenewal", true, false, testRevokeUserRacingRenewal},

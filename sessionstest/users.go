@@ -130,28 +130,6 @@ func testRevokeOne(e *env) {
 	e.get(alice[0], "/devices", "devices="+sorted([]string{handles[0], handles[2]}))
 }
 
-// testRemoveAbsentUserID: as the UserIndex contract says, removing an ID
-// that is not in the set is no error: neither for a user who has a set
-// nor for one who never had one (a session bound before the index
-// existed, or whose entry a cleanup dropped, can still log out).
-func testRemoveAbsentUserID(e *env) {
-	ui := e.index()
-	e.devices("alice", 1)
-	ctx := context.Background()
-	absent := strings.Repeat("A", 52) // a valid ID that no session has
-	for _, user := range []string{"alice", "nobody"} {
-		if err := ui.RemoveUserID(ctx, user, absent); err != nil {
-			e.t.Errorf("RemoveUserID(%q, an ID not in the set) = %v, want nil", user, err)
-		}
-	}
-	if ids, err := ui.UserIDs(ctx, "nobody"); err != nil || len(ids) != 0 {
-		e.t.Errorf("UserIDs of a user with no set = %v, %v; want none, nil", ids, err)
-	}
-	if ids, err := ui.UserIDs(ctx, "alice"); err != nil || len(ids) != 1 {
-		e.t.Errorf("alice's index after removing an absent ID: %v, %v; want her 1 session", ids, err)
-	}
-}
-
 // testUserKeys: as the UserIndex contract says, user keys are arbitrary
 // strings: each has a set of its own whatever its bytes (empty, binary, a
 // case or a space apart, long, the syntax of a backend's keys or
@@ -207,6 +185,9 @@ func testUserKeys(e *env) {
 	}
 	if got := ids("bob"); got != b1 {
 		e.t.Fatalf("bob's IDs after removing his ID from alice's set: %s, want %s", got, b1)
+	}
+	if got := ids("carol"); got != "" {
+		e.t.Fatalf("carol, who never had a set: %s, want none", got)
 	}
 }
 
