@@ -28,13 +28,12 @@ func TestStoreOptionsChangeReachesBrowserAtRefresh(t *testing.T) {
 		if err := store.Save(ctx, session); err != nil {
 			t.Fatalf("request %d: %v", n, err)
 		}
-		var sc string
-		ctx.Response.Header.VisitAllCookie(func(key, value []byte) {
+		for key, value := range ctx.Response.Header.Cookies() {
 			if string(key) == "sid" {
-				sc = string(value)
+				return string(value)
 			}
-		})
-		return sc
+		}
+		return ""
 	}
 	clock.Advance(time.Minute)
 	if sc := setCookie(1); sc != "" {
