@@ -317,11 +317,7 @@ func (d *decoder) container(tag byte, depth int) any {
 	}
 	m := make(map[any]any, min(n, 64))
 	for i := 0; i < n && d.err == nil; i++ {
-		at := d.pos
 		k := d.key(depth)
-		if d.err == nil && !hashable(k) {
-			d.fail("map key of type %T at offset %d is not comparable", k, at)
-		}
 		if d.err != nil {
 			break // k may be a value that cannot be a key
 		}
