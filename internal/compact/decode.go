@@ -182,26 +182,17 @@ func (d *decoder) count(minSize int) (n int, isNil bool) {
 	return int(c - 1), false
 }
 
-// integer converts x, read for an integer tag, to its type.
-func integer(tag byte, x uint64) (v any, ok bool, name string) {
-	i := int64(x)
-	switch tag {
-	case TagInt:
-		return int(i), int64(int(i)) == i, "int"
-	case TagInt16:
-		return int16(i), int64(int16(i)) == i, "int16"
-	case TagInt32:
-		return int32(i), int64(int32(i)) == i, "int32"
-	case TagInt64:
-		return i, true, ""
-	case TagUint:
-		return uint(x), uint64(uint(x)) == x, "uint"
-	case TagUint16:
-		return uint16(x), uint64(uint16(x)) == x, "uint16"
-	case TagUint32:
-		return uint32(x), uint64(uint32(x)) == x, "uint32"
-	}
-	return x, true, ""
+// integers converts the 64 bits read for each integer tag to the tag's
+// type; ok is false when the value does not fit it.
+var integers = [...]func(x uint64) (v any, ok bool){
+	TagInt: fit[int], TagInt16: fit[int16], TagInt32: fit[int32], TagInt64: fit[int64],
+	TagUint: fit[uint], TagUint16: fit[uint16], TagUint32: fit[uint32], TagUint64: fit[uint64],
+}
+
+// fit converts x to T and reports whether that kept its value (converting
+// back sign-extends a signed T, so one test serves both kinds).
+func fit[T int | int16 | int32 | int64 | uint | uint16 | uint32 | uint64](x uint64) (any, bool) {
+	return T(x), uint64(T(x)) == x
 }
 
 // value decodes one value; depth is the number of slices and maps that
@@ -217,13 +208,13 @@ func (d *decoder) value(depth int) any {
 	case TagFalse, TagTrue:
 		return tag == TagTrue
 	case TagInt, TagInt16, TagInt32, TagInt64, TagUint, TagUint16, TagUint32, TagUint64:
-		v, ok, name := integer(tag, d.varint(tag <= TagInt64))
+		v, ok := integers[tag](d.varint(tag <= TagInt64))
 		if !ok && d.lenient && (tag == TagInt || tag == TagUint) {
 			// Written where an int has 64 bits, read where it has 32: a
 			// value that no longer fits its type, as a gob one can be.
-			d.soft = cmp.Or(d.soft, fmt.Errorf("%w: %s out of range at offset %d", ErrDecode, name, at))
+			d.soft = cmp.Or(d.soft, fmt.Errorf("%w: %T out of range at offset %d", ErrDecode, v, at))
 		} else if !ok {
-			d.fail("%s out of range at offset %d", name, at)
+			d.fail("%T out of range at offset %d", v, at)
 		}
 		return v
 	case TagInt8, TagUint8:
