@@ -268,64 +268,62 @@ func (d *decoder) value(depth int) any {
 	return nil
 }
 
-// container decodes a slice or a map. Duplicate keys would let a small
-// input reserve a huge map: the size hint is capped, past it the map grows
-// with its actual entries.
+// container decodes a slice or a map that depth others enclose.
 func (d *decoder) container(tag byte, depth int) any {
-	minSize := 1
-	if tag == TagStringMap || tag == TagMap {
-		minSize = 2 // a key and a value
+	switch tag {
+	case TagList:
+		return decodeSlice(d, func() any { return d.value(depth + 1) })
+	case TagStrings:
+		return decodeSlice(d, d.string)
+	case TagStringMap:
+		return decodeMap(d, depth, false, d.string)
 	}
-	n, isNil := d.count(minSize)
-	switch {
-	case isNil && tag == TagList:
-		return []any(nil)
-	case isNil && tag == TagStrings:
-		return []string(nil)
-	case isNil && tag == TagStringMap:
-		return map[string]any(nil)
-	case isNil:
-		return map[any]any(nil)
-	case tag == TagList:
-		l := make([]any, n)
-		for i := range l {
-			l[i] = d.value(depth + 1)
-		}
-		return l
-	case tag == TagStrings:
-		l := make([]string, n)
-		for i := range l {
-			l[i] = d.string()
-		}
-		return l
-	case tag == TagStringMap:
-		m := make(map[string]any, min(n, 64))
-		for i := 0; i < n && d.err == nil; i++ {
-			k := d.string()
-			m[k] = d.value(depth + 1)
-		}
-		return m
+	return decodeMap(d, depth, depth == 0, func() any { return d.key(depth) })
+}
+
+// decodeSlice reads a count and that many elements with elem.
+func decodeSlice[E any](d *decoder, elem func() E) []E {
+	n, isNil := d.count(1)
+	if isNil {
+		return nil
 	}
-	m := make(map[any]any, min(n, 64))
+	l := make([]E, n)
+	for i := range l {
+		l[i] = elem()
+	}
+	return l
+}
+
+// decodeMap reads a count and that many entries, their keys with key.
+// Duplicate keys would let a small input reserve a huge map: the size hint
+// is capped, past it the map grows with its actual entries. When lenient
+// (the top-level map[any]any), an entry whose value fails softly is left
+// out.
+func decodeMap[K comparable](d *decoder, depth int, lenient bool, key func() K) map[K]any {
+	n, isNil := d.count(2) // a key and a value
+	if isNil {
+		return nil
+	}
+	m := make(map[K]any, min(n, 64))
 	for i := 0; i < n && d.err == nil; i++ {
-		k := d.key(depth)
+		k := key()
 		if d.err != nil {
 			break // k may be a value that cannot be a key
 		}
-		if depth == 0 {
-			d.lenient, d.soft = true, nil
+		if !lenient {
+			m[k] = d.value(depth + 1)
+			continue
 		}
+		d.lenient, d.soft = true, nil
 		v := d.value(depth + 1)
+		d.lenient = false
 		switch {
-		case depth > 0 || d.soft == nil:
+		case d.soft == nil:
 			m[k] = v
 		case d.dropped == nil:
 			d.dropped = &DroppedError{Keys: []any{k}, Err: d.soft}
 		default:
 			d.dropped.Keys = append(d.dropped.Keys, k)
-		}
-		if depth == 0 {
-			d.lenient = false
 		}
 	}
 	return m
