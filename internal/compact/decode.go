@@ -152,20 +152,17 @@ func (d *decoder) varint(signed bool) uint64 {
 // bytes reads a length and returns that many bytes of the input, uncopied.
 func (d *decoder) bytes() []byte {
 	at := d.pos
-	if n := d.varint(false); d.err == nil && n > uint64(len(d.src)-d.pos) {
+	n := d.varint(false)
+	if d.err == nil && n > uint64(len(d.src)-d.pos) {
 		d.fail("length %d at offset %d exceeds the %d bytes left", n, at, len(d.src)-d.pos)
-	} else {
-		return d.fixed(int(n))
 	}
-	return nil
+	return d.fixed(int(n)) // nil after an error
 }
 
 // string reads a length-prefixed string, which shares the input's memory.
 func (d *decoder) string() string {
-	if b := d.bytes(); len(b) > 0 {
-		return unsafe.String(&b[0], len(b))
-	}
-	return ""
+	b := d.bytes()
+	return unsafe.String(unsafe.SliceData(b), len(b))
 }
 
 // count reads the element count of a slice or map; each element takes at
@@ -195,8 +192,7 @@ func fit[T int | int16 | int32 | int64 | uint | uint16 | uint32 | uint64](x uint
 	return T(x), uint64(T(x)) == x
 }
 
-// value decodes one value; depth is the number of slices and maps that
-// enclose it.
+// value decodes one value.
 func (d *decoder) value(depth int) any {
 	at := d.pos
 	b := d.fixed(1)
@@ -268,7 +264,7 @@ func (d *decoder) value(depth int) any {
 	return nil
 }
 
-// container decodes a slice or a map that depth others enclose.
+// container decodes a slice or a map.
 func (d *decoder) container(tag byte, depth int) any {
 	switch tag {
 	case TagList:

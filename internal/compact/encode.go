@@ -29,8 +29,7 @@ func Append(dst []byte, v any) ([]byte, error) {
 	return dst, nil
 }
 
-// appendValue appends the tag and payload of v, which depth slices and maps
-// enclose.
+// appendValue appends the tag and payload of v.
 func appendValue(dst []byte, v any, depth int) ([]byte, error) {
 	switch x := v.(type) {
 	case string:
@@ -86,8 +85,8 @@ func appendValue(dst []byte, v any, depth int) ([]byte, error) {
 	return appendGob(dst, v, true)
 }
 
-// appendString appends a length and the bytes of s. It has the signature
-// of the functions that append elements and keys, which take their depth.
+// appendString appends a length and the bytes of s. It takes a depth to
+// have the signature of the functions that append elements and keys.
 func appendString(dst []byte, s string, _ int) ([]byte, error) {
 	return append(binary.AppendUvarint(dst, uint64(len(s))), s...), nil
 }
@@ -103,8 +102,7 @@ func appendCount(dst []byte, n int, isNil bool) []byte {
 
 var errDepth = fmt.Errorf("%w: slices and maps nested more than %d deep (or containing themselves)", ErrEncode, MaxDepth)
 
-// appendSlice appends the tag, count and elements of s, which depth slices
-// and maps enclose.
+// appendSlice appends the tag, count and elements of s.
 func appendSlice[E any](dst []byte, tag byte, s []E, depth int, appendElem func([]byte, E, int) ([]byte, error)) ([]byte, error) {
 	if depth >= MaxDepth {
 		return dst, errDepth
@@ -125,10 +123,9 @@ type entry struct {
 	value    any
 }
 
-// appendMap appends the tag, count and entries of m, which depth slices and
-// maps enclose, sorted by their encoded keys: the keys are encoded first,
-// the entries sorted by those bytes and written after them, and the result
-// moved back over them.
+// appendMap appends the tag, count and entries of m, sorted by their
+// encoded keys: the keys are encoded first, the entries sorted by those
+// bytes and written after them, and the result moved back over them.
 func appendMap[K comparable](dst []byte, tag byte, m map[K]any, depth int, appendKey func([]byte, K, int) ([]byte, error)) ([]byte, error) {
 	if depth >= MaxDepth {
 		return dst, errDepth

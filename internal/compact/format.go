@@ -57,6 +57,8 @@ const (
 
 // MaxDepth bounds the nesting of slices and maps, when encoding (which also
 // stops a map that contains itself) and decoding (the decoder's recursion).
+// The depth that the functions of the package take is the number of slices
+// and maps that enclose the value at hand.
 const MaxDepth = 32
 
 // ErrEncode and ErrDecode are wrapped by every error of Append and Decode;
