@@ -44,14 +44,12 @@ func intern(s string) any {
 	} else if len(t) >= 512 {
 		return s
 	}
-	t = maps.Clone(t)
-	if t == nil {
-		t = map[string]any{}
-	}
+	next := make(map[string]any, len(t)+1)
+	maps.Copy(next, t)
 	s = strings.Clone(s) // the table must not keep the input alive
-	t[s] = s
-	keys.table.Store(&t)
-	return t[s]
+	next[s] = s
+	keys.table.Store(&next)
+	return next[s]
 }
 
 // key reads a key of a map[any]any, failing if it cannot be one. A string
