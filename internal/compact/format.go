@@ -5,8 +5,7 @@
 // what Decode reads when the first byte is not the magic byte (the data of
 // gorilla/sessions). Decode trusts gob with gob data, so it must only be
 // given authenticated input (in package sessions, input that passed the
-// codec's HMAC check). Errors wrap ErrEncode or ErrDecode, which are
-// package sessions' ErrSerialize and ErrDeserialize.
+// codec's HMAC check).
 package compact
 
 import (

@@ -64,10 +64,20 @@ func (d *decoder) key(depth int) any {
 		return nil
 	}
 	k := d.value(depth + 1)
-	// Comparable looks at the dynamic values inside interfaces too (in a
-	// gob-decoded value), which is what hashing panics on.
-	if d.err == nil && k != nil && !reflect.ValueOf(k).Comparable() {
+	if d.err == nil && !hashable(k) {
 		d.fail("map key of type %T at offset %d is not comparable", k, at)
 	}
 	return k
+}
+
+// hashable reports whether k can be a map key without panicking.
+func hashable(k any) bool {
+	switch k.(type) {
+	case []byte, []any, []string, map[string]any, map[any]any:
+		return false
+	}
+	// The other types of the format are; for a gob-decoded value,
+	// Comparable looks at the dynamic values inside interfaces too, which
+	// is what hashing panics on (and it allocates, hence Knows first).
+	return Knows(k) || reflect.ValueOf(k).Comparable()
 }
