@@ -28,12 +28,10 @@ func interned() map[string]any {
 	return nil
 }
 
-// intern returns s boxed in an interface: the table's copy, which it adds
-// unless s is too long or the table is full.
+// intern adds s to the table, unless it is too long or the table is full,
+// and returns it boxed in an interface: the table's copy when there is one.
 func intern(s string) any {
-	if k, ok := interned()[s]; ok { // this lookup does not allocate
-		return k
-	} else if len(s) > 64 {
+	if len(s) > 64 {
 		return s
 	}
 	keys.mu.Lock()
@@ -56,18 +54,22 @@ func intern(s string) any {
 // key comes from the table of interned keys.
 func (d *decoder) key(depth int) any {
 	at := d.pos
-	if at < len(d.src) && d.src[at] == TagString {
-		d.pos++
-		if s := d.string(); d.err == nil {
-			return intern(s)
+	if at >= len(d.src) || d.src[at] != TagString {
+		k := d.value(depth + 1)
+		if d.err == nil && !hashable(k) {
+			d.fail("map key of type %T at offset %d is not comparable", k, at)
 		}
+		return k
+	}
+	d.pos++
+	s := d.string()
+	if d.err != nil {
 		return nil
 	}
-	k := d.value(depth + 1)
-	if d.err == nil && !hashable(k) {
-		d.fail("map key of type %T at offset %d is not comparable", k, at)
+	if k, ok := interned()[s]; ok { // this lookup does not allocate
+		return k
 	}
-	return k
+	return intern(s)
 }
 
 // hashable reports whether k can be a map key without panicking.
