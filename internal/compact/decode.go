@@ -264,62 +264,62 @@ func (d *decoder) value(depth int) any {
 	return nil
 }
 
-// container decodes a slice or a map.
+// nils holds the nil slice or map of each container tag's type.
+var nils = [...]any{TagList: []any(nil), TagStrings: []string(nil),
+	TagStringMap: map[string]any(nil), TagMap: map[any]any(nil)}
+
+// container decodes a slice or a map. Duplicate keys would let a small
+// input reserve a huge map: the size hint is capped, past it the map grows
+// with its actual entries.
 func (d *decoder) container(tag byte, depth int) any {
-	switch tag {
-	case TagList:
-		return decodeSlice(d, func() any { return d.value(depth + 1) })
-	case TagStrings:
-		return decodeSlice(d, d.string)
-	case TagStringMap:
-		return decodeMap(d, depth, false, d.string)
+	minSize := 1
+	if tag == TagStringMap || tag == TagMap {
+		minSize = 2 // a key and a value
 	}
-	return decodeMap(d, depth, depth == 0, func() any { return d.key(depth) })
-}
-
-// decodeSlice reads a count and that many elements with elem.
-func decodeSlice[E any](d *decoder, elem func() E) []E {
-	n, isNil := d.count(1)
-	if isNil {
-		return nil
+	n, isNil := d.count(minSize)
+	switch {
+	case isNil:
+		return nils[tag]
+	case tag == TagList:
+		l := make([]any, n)
+		for i := range l {
+			l[i] = d.value(depth + 1)
+		}
+		return l
+	case tag == TagStrings:
+		l := make([]string, n)
+		for i := range l {
+			l[i] = d.string()
+		}
+		return l
+	case tag == TagStringMap:
+		m := make(map[string]any, min(n, 64))
+		for i := 0; i < n && d.err == nil; i++ {
+			k := d.string()
+			m[k] = d.value(depth + 1)
+		}
+		return m
 	}
-	l := make([]E, n)
-	for i := range l {
-		l[i] = elem()
-	}
-	return l
-}
-
-// decodeMap reads a count and that many entries, their keys with key.
-// Duplicate keys would let a small input reserve a huge map: the size hint
-// is capped, past it the map grows with its actual entries. When lenient
-// (the top-level map[any]any), an entry whose value fails softly is left
-// out.
-func decodeMap[K comparable](d *decoder, depth int, lenient bool, key func() K) map[K]any {
-	n, isNil := d.count(2) // a key and a value
-	if isNil {
-		return nil
-	}
-	m := make(map[K]any, min(n, 64))
+	m := make(map[any]any, min(n, 64))
 	for i := 0; i < n && d.err == nil; i++ {
-		k := key()
+		k := d.key(depth)
 		if d.err != nil {
 			break // k may be a value that cannot be a key
 		}
-		if !lenient {
-			m[k] = d.value(depth + 1)
-			continue
+		if depth == 0 {
+			d.lenient, d.soft = true, nil
 		}
-		d.lenient, d.soft = true, nil
 		v := d.value(depth + 1)
-		d.lenient = false
 		switch {
-		case d.soft == nil:
+		case depth > 0 || d.soft == nil:
 			m[k] = v
 		case d.dropped == nil:
 			d.dropped = &DroppedError{Keys: []any{k}, Err: d.soft}
 		default:
 			d.dropped.Keys = append(d.dropped.Keys, k)
+		}
+		if depth == 0 {
+			d.lenient = false
 		}
 	}
 	return m
