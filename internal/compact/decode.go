@@ -306,20 +306,20 @@ func (d *decoder) container(tag byte, depth int) any {
 		if d.err != nil {
 			break // k may be a value that cannot be a key
 		}
-		if depth == 0 {
-			d.lenient, d.soft = true, nil
+		if depth > 0 {
+			m[k] = d.value(depth + 1)
+			continue
 		}
+		d.lenient, d.soft = true, nil // the top-level map: see lenient
 		v := d.value(depth + 1)
+		d.lenient = false
 		switch {
-		case depth > 0 || d.soft == nil:
+		case d.soft == nil:
 			m[k] = v
 		case d.dropped == nil:
 			d.dropped = &DroppedError{Keys: []any{k}, Err: d.soft}
 		default:
 			d.dropped.Keys = append(d.dropped.Keys, k)
-		}
-		if depth == 0 {
-			d.lenient = false
 		}
 	}
 	return m
