@@ -21,6 +21,7 @@ var keys struct {
 	table atomic.Pointer[map[string]any]
 }
 
+// interned returns the table, nil until a first key is added.
 func interned() map[string]any {
 	if p := keys.table.Load(); p != nil {
 		return *p
