@@ -152,20 +152,17 @@ func (d *decoder) varint(signed bool) uint64 {
 // bytes reads a length and returns that many bytes of the input, uncopied.
 func (d *decoder) bytes() []byte {
 	at := d.pos
-	if n := d.varint(false); d.err == nil && n > uint64(len(d.src)-d.pos) {
+	n := d.varint(false)
+	if d.err == nil && n > uint64(len(d.src)-d.pos) {
 		d.fail("length %d at offset %d exceeds the %d bytes left", n, at, len(d.src)-d.pos)
-	} else {
-		return d.fixed(int(n))
 	}
-	return nil
+	return d.fixed(int(n)) // nil after an error
 }
 
 // string reads a length-prefixed string, which shares the input's memory.
 func (d *decoder) string() string {
-	if b := d.bytes(); len(b) > 0 {
-		return unsafe.String(&b[0], len(b))
-	}
-	return ""
+	b := d.bytes()
+	return unsafe.String(unsafe.SliceData(b), len(b))
 }
 
 // count reads the element count of a slice or map; each element takes at
@@ -182,30 +179,20 @@ func (d *decoder) count(minSize int) (n int, isNil bool) {
 	return int(c - 1), false
 }
 
-// integer converts x, read for an integer tag, to its type.
-func integer(tag byte, x uint64) (v any, ok bool, name string) {
-	i := int64(x)
-	switch tag {
-	case TagInt:
-		return int(i), int64(int(i)) == i, "int"
-	case TagInt16:
-		return int16(i), int64(int16(i)) == i, "int16"
-	case TagInt32:
-		return int32(i), int64(int32(i)) == i, "int32"
-	case TagInt64:
-		return i, true, ""
-	case TagUint:
-		return uint(x), uint64(uint(x)) == x, "uint"
-	case TagUint16:
-		return uint16(x), uint64(uint16(x)) == x, "uint16"
-	case TagUint32:
-		return uint32(x), uint64(uint32(x)) == x, "uint32"
-	}
-	return x, true, ""
+// integers converts the 64 bits read for each integer tag to the tag's
+// type; ok is false when the value does not fit it.
+var integers = [...]func(x uint64) (v any, ok bool){
+	TagInt: fit[int], TagInt16: fit[int16], TagInt32: fit[int32], TagInt64: fit[int64],
+	TagUint: fit[uint], TagUint16: fit[uint16], TagUint32: fit[uint32], TagUint64: fit[uint64],
 }
 
-// value decodes one value; depth is the number of slices and maps that
-// enclose it.
+// fit converts x to T and reports whether that kept its value (converting
+// back sign-extends a signed T, so one test serves both kinds).
+func fit[T int | int16 | int32 | int64 | uint | uint16 | uint32 | uint64](x uint64) (any, bool) {
+	return T(x), uint64(T(x)) == x
+}
+
+// value decodes one value.
 func (d *decoder) value(depth int) any {
 	at := d.pos
 	b := d.fixed(1)
@@ -217,13 +204,13 @@ func (d *decoder) value(depth int) any {
 	case TagFalse, TagTrue:
 		return tag == TagTrue
 	case TagInt, TagInt16, TagInt32, TagInt64, TagUint, TagUint16, TagUint32, TagUint64:
-		v, ok, name := integer(tag, d.varint(tag <= TagInt64))
+		v, ok := integers[tag](d.varint(tag <= TagInt64))
 		if !ok && d.lenient && (tag == TagInt || tag == TagUint) {
 			// Written where an int has 64 bits, read where it has 32: a
 			// value that no longer fits its type, as a gob one can be.
-			d.soft = cmp.Or(d.soft, fmt.Errorf("%w: %s out of range at offset %d", ErrDecode, name, at))
+			d.soft = cmp.Or(d.soft, fmt.Errorf("%w: %T out of range at offset %d", ErrDecode, v, at))
 		} else if !ok {
-			d.fail("%s out of range at offset %d", name, at)
+			d.fail("%T out of range at offset %d", v, at)
 		}
 		return v
 	case TagInt8, TagUint8:
@@ -277,6 +264,10 @@ func (d *decoder) value(depth int) any {
 	return nil
 }
 
+// nils holds the nil slice or map of each container tag's type.
+var nils = [...]any{TagList: []any(nil), TagStrings: []string(nil),
+	TagStringMap: map[string]any(nil), TagMap: map[any]any(nil)}
+
 // container decodes a slice or a map. Duplicate keys would let a small
 // input reserve a huge map: the size hint is capped, past it the map grows
 // with its actual entries.
@@ -287,14 +278,8 @@ func (d *decoder) container(tag byte, depth int) any {
 	}
 	n, isNil := d.count(minSize)
 	switch {
-	case isNil && tag == TagList:
-		return []any(nil)
-	case isNil && tag == TagStrings:
-		return []string(nil)
-	case isNil && tag == TagStringMap:
-		return map[string]any(nil)
 	case isNil:
-		return map[any]any(nil)
+		return nils[tag]
 	case tag == TagList:
 		l := make([]any, n)
 		for i := range l {
@@ -317,28 +302,24 @@ func (d *decoder) container(tag byte, depth int) any {
 	}
 	m := make(map[any]any, min(n, 64))
 	for i := 0; i < n && d.err == nil; i++ {
-		at := d.pos
 		k := d.key(depth)
-		if d.err == nil && !hashable(k) {
-			d.fail("map key of type %T at offset %d is not comparable", k, at)
-		}
 		if d.err != nil {
 			break // k may be a value that cannot be a key
 		}
-		if depth == 0 {
-			d.lenient, d.soft = true, nil
+		if depth > 0 {
+			m[k] = d.value(depth + 1)
+			continue
 		}
+		d.lenient, d.soft = true, nil // the top-level map: see lenient
 		v := d.value(depth + 1)
+		d.lenient = false
 		switch {
-		case depth > 0 || d.soft == nil:
+		case d.soft == nil:
 			m[k] = v
 		case d.dropped == nil:
 			d.dropped = &DroppedError{Keys: []any{k}, Err: d.soft}
 		default:
 			d.dropped.Keys = append(d.dropped.Keys, k)
-		}
-		if depth == 0 {
-			d.lenient = false
 		}
 	}
 	return m

@@ -29,12 +29,11 @@ func Append(dst []byte, v any) ([]byte, error) {
 	return dst, nil
 }
 
-// appendValue appends the tag and payload of v. depth is the number of
-// slices and maps that enclose v.
+// appendValue appends the tag and payload of v.
 func appendValue(dst []byte, v any, depth int) ([]byte, error) {
 	switch x := v.(type) {
 	case string:
-		return appendString(append(dst, TagString), x), nil
+		return appendString(append(dst, TagString), x, depth)
 	case int:
 		return binary.AppendVarint(append(dst, TagInt), int64(x)), nil
 	case nil:
@@ -74,43 +73,22 @@ func appendValue(dst []byte, v any, depth int) ([]byte, error) {
 			return dst, fmt.Errorf("%w: time.Time: %w", ErrEncode, err)
 		}
 		return append(binary.AppendUvarint(append(dst, TagTime), uint64(len(b))), b...), nil
-	case []any, []string, map[string]any, map[any]any:
-		if depth >= MaxDepth {
-			return dst, fmt.Errorf("%w: slices and maps nested more than %d deep (or containing themselves)", ErrEncode, MaxDepth)
-		}
-	default:
-		return appendGob(dst, v, true)
-	}
-	var err error
-	switch x := v.(type) {
 	case []any:
-		dst = appendCount(append(dst, TagList), len(x), x == nil)
-		for _, e := range x {
-			if dst, err = appendValue(dst, e, depth+1); err != nil {
-				return dst, err
-			}
-		}
+		return appendSlice(dst, TagList, x, depth, appendValue)
 	case []string:
-		dst = appendCount(append(dst, TagStrings), len(x), x == nil)
-		for _, e := range x {
-			dst = appendString(dst, e)
-		}
+		return appendSlice(dst, TagStrings, x, depth, appendString)
 	case map[string]any:
-		dst = appendCount(append(dst, TagStringMap), len(x), x == nil)
-		dst, err = appendEntries(dst, x, depth, func(dst []byte, k string) ([]byte, error) {
-			return appendString(dst, k), nil
-		})
+		return appendMap(dst, TagStringMap, x, depth, appendString)
 	case map[any]any:
-		dst = appendCount(append(dst, TagMap), len(x), x == nil)
-		dst, err = appendEntries(dst, x, depth, func(dst []byte, k any) ([]byte, error) {
-			return appendValue(dst, k, depth+1)
-		})
+		return appendMap(dst, TagMap, x, depth, appendValue)
 	}
-	return dst, err
+	return appendGob(dst, v, true)
 }
 
-func appendString(dst []byte, s string) []byte {
-	return append(binary.AppendUvarint(dst, uint64(len(s))), s...)
+// appendString appends a length and the bytes of s. It takes a depth to
+// have the signature of the functions that append elements and keys.
+func appendString(dst []byte, s string, _ int) ([]byte, error) {
+	return append(binary.AppendUvarint(dst, uint64(len(s))), s...), nil
 }
 
 // appendCount appends the element count of a slice or map: n+1, or 0 for
@@ -122,16 +100,37 @@ func appendCount(dst []byte, n int, isNil bool) []byte {
 	return binary.AppendUvarint(dst, uint64(n)+1)
 }
 
+var errDepth = fmt.Errorf("%w: slices and maps nested more than %d deep (or containing themselves)", ErrEncode, MaxDepth)
+
+// appendSlice appends the tag, count and elements of s.
+func appendSlice[E any](dst []byte, tag byte, s []E, depth int, appendElem func([]byte, E, int) ([]byte, error)) ([]byte, error) {
+	if depth >= MaxDepth {
+		return dst, errDepth
+	}
+	dst = appendCount(append(dst, tag), len(s), s == nil)
+	var err error
+	for _, e := range s {
+		if dst, err = appendElem(dst, e, depth+1); err != nil {
+			return dst, err
+		}
+	}
+	return dst, nil
+}
+
 // entry is a map entry being encoded: its key's encoding is dst[key:end].
 type entry struct {
 	key, end int
 	value    any
 }
 
-// appendEntries appends the entries of m sorted by their encoded keys: the
-// keys are encoded first, the entries sorted by those bytes and written
-// after them, and the result moved back over them.
-func appendEntries[K comparable](dst []byte, m map[K]any, depth int, appendKey func([]byte, K) ([]byte, error)) ([]byte, error) {
+// appendMap appends the tag, count and entries of m, sorted by their
+// encoded keys: the keys are encoded first, the entries sorted by those
+// bytes and written after them, and the result moved back over them.
+func appendMap[K comparable](dst []byte, tag byte, m map[K]any, depth int, appendKey func([]byte, K, int) ([]byte, error)) ([]byte, error) {
+	if depth >= MaxDepth {
+		return dst, errDepth
+	}
+	dst = appendCount(append(dst, tag), len(m), m == nil)
 	var small [8]entry // no allocation for small maps
 	es := small[:0]
 	if len(m) > len(small) {
@@ -141,7 +140,7 @@ func appendEntries[K comparable](dst []byte, m map[K]any, depth int, appendKey f
 	var err error
 	for k, v := range m {
 		at := len(dst)
-		if dst, err = appendKey(dst, k); err != nil {
+		if dst, err = appendKey(dst, k, depth+1); err != nil {
 			return dst, err
 		}
 		es = append(es, entry{at, len(dst), v})

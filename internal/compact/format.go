@@ -5,8 +5,7 @@
 // what Decode reads when the first byte is not the magic byte (the data of
 // gorilla/sessions). Decode trusts gob with gob data, so it must only be
 // given authenticated input (in package sessions, input that passed the
-// codec's HMAC check). Errors wrap ErrEncode or ErrDecode, which are
-// package sessions' ErrSerialize and ErrDeserialize.
+// codec's HMAC check).
 package compact
 
 import (
@@ -57,6 +56,8 @@ const (
 
 // MaxDepth bounds the nesting of slices and maps, when encoding (which also
 // stops a map that contains itself) and decoding (the decoder's recursion).
+// The depth that the functions of the package take is the number of slices
+// and maps that enclose the value at hand.
 const MaxDepth = 32
 
 // ErrEncode and ErrDecode are wrapped by every error of Append and Decode;

@@ -3,10 +3,9 @@ package compact
 import (
 	"maps"
 	"reflect"
+	"strings"
 	"sync"
 	"sync/atomic"
-	"time"
-	"unsafe"
 )
 
 // keys interns the string keys of decoded session maps, boxed in
@@ -22,63 +21,66 @@ var keys struct {
 	table atomic.Pointer[map[string]any]
 }
 
-// intern adds the key b to the table, unless it is too long or the table is
-// full, and returns the boxed key the table holds.
-func intern(b []byte) (any, bool) {
-	if len(b) > 64 {
-		return nil, false
+// interned returns the table, nil until a first key is added.
+func interned() map[string]any {
+	if p := keys.table.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
+// intern adds s to the table, unless it is too long or the table is full,
+// and returns it boxed in an interface: the table's copy when there is one.
+func intern(s string) any {
+	if len(s) > 64 {
+		return s
 	}
 	keys.mu.Lock()
 	defer keys.mu.Unlock()
-	var t map[string]any
-	if p := keys.table.Load(); p != nil {
-		t = *p
+	t := interned()
+	if k, ok := t[s]; ok {
+		return k
+	} else if len(t) >= 512 {
+		return s
 	}
-	if k, ok := t[string(b)]; ok || len(t) >= 512 {
-		return k, ok
-	}
-	t = maps.Clone(t)
-	if t == nil {
-		t = map[string]any{}
-	}
-	s := string(b) // a copy: the table must not keep the input alive
-	t[s] = s
-	keys.table.Store(&t)
-	return t[s], true
+	next := make(map[string]any, len(t)+1)
+	maps.Copy(next, t)
+	s = strings.Clone(s) // the table must not keep the input alive
+	next[s] = s
+	keys.table.Store(&next)
+	return next[s]
 }
 
-// key reads a key of a map[any]any. A string key comes from the table of
-// interned keys when it is there.
+// key reads a key of a map[any]any, failing if it cannot be one. A string
+// key comes from the table of interned keys.
 func (d *decoder) key(depth int) any {
-	if d.pos >= len(d.src) || d.src[d.pos] != TagString {
-		return d.value(depth + 1)
+	at := d.pos
+	if at >= len(d.src) || d.src[at] != TagString {
+		k := d.value(depth + 1)
+		if d.err == nil && !hashable(k) {
+			d.fail("map key of type %T at offset %d is not comparable", k, at)
+		}
+		return k
 	}
 	d.pos++
-	b := d.bytes()
+	s := d.string()
 	if d.err != nil {
 		return nil
 	}
-	if t := keys.table.Load(); t != nil {
-		if k, ok := (*t)[string(b)]; ok { // this lookup does not allocate
-			return k
-		}
-	}
-	if k, ok := intern(b); ok {
+	if k, ok := interned()[s]; ok { // this lookup does not allocate
 		return k
 	}
-	return unsafe.String(unsafe.SliceData(b), len(b)) // too long, or the table is full
+	return intern(s)
 }
 
 // hashable reports whether k can be a map key without panicking.
 func hashable(k any) bool {
 	switch k.(type) {
-	case nil, bool, int, int8, int16, int32, int64, uint, uint8, uint16, uint32, uint64,
-		float32, float64, string, time.Time:
-		return true
 	case []byte, []any, []string, map[string]any, map[any]any:
 		return false
 	}
-	// A gob-decoded value: Comparable looks at the dynamic values inside
-	// interfaces too, which is what hashing panics on.
-	return reflect.ValueOf(k).Comparable()
+	// The other types of the format are; for a gob-decoded value,
+	// Comparable looks at the dynamic values inside interfaces too, which
+	// is what hashing panics on (and it allocates, hence Knows first).
+	return Knows(k) || reflect.ValueOf(k).Comparable()
 }
