@@ -151,9 +151,8 @@ func (c *Codec) SetSerializer(sz securecookie.Serializer) *Codec {
 // setClock sets the clock that dates values and checks their age; nil
 // restores time.Now.
 func (c *Codec) setClock(now func() time.Time) *Codec {
-	c.now = time.Now
-	if now != nil {
-		c.now = now
+	if c.now = now; now == nil {
+		c.now = time.Now
 	}
 	return c
 }
@@ -198,13 +197,7 @@ func (c *Codec) appendEncode(dst []byte, name string, value any) ([]byte, error)
 // It returns the Unix time at which the value was signed; on error 0, but
 // with a *compact.DroppedError (returned as it is).
 func (c *Codec) decodeBytes(name string, value []byte, dst any) (int64, error) {
-	plain, ts, err := c.openPlain(name, value)
-	if err == nil {
-		err = c.deserialize(plain, dst)
-	}
-	if _, dropped := err.(*compact.DroppedError); err != nil && !dropped {
-		return 0, err
-	}
+	ts, _, _, err := decodePlain([]securecookie.Codec{c}, name, value, dst)
 	return ts, err
 }
 

@@ -65,9 +65,6 @@ func decodePlain(codecs []securecookie.Codec, name string, value []byte, dst any
 			if plain, ts, err = c.openPlain(name, value); err == nil {
 				err = c.deserialize(plain, dst)
 			}
-			if _, dropped := err.(*compact.DroppedError); err != nil && !dropped {
-				ts = 0
-			}
 		default:
 			err = c.Decode(name, string(value), dst) // it may keep the string
 			if dv := asDropped(err); err != nil && dv == nil {

@@ -4,6 +4,7 @@ import (
 	"encoding/gob"
 	"fmt"
 	"math"
+	"reflect"
 	"strconv"
 	"time"
 
@@ -172,9 +173,9 @@ func (s *Session) GetString(key any) string {
 	return v
 }
 
-// GetInt returns the value under key as an int. Any integer type converts
-// when it fits, and so does a string holding a decimal integer. The error
-// wraps ErrValueMissing or ErrValueType.
+// GetInt returns the value under key as an int, converted as GetInt64
+// converts it, when it fits. The error wraps ErrValueMissing or
+// ErrValueType.
 func (s *Session) GetInt(key any) (int, error) {
 	n, err := s.GetInt64(key)
 	if err != nil {
@@ -186,80 +187,59 @@ func (s *Session) GetInt(key any) (int, error) {
 	return int(n), nil
 }
 
-// GetInt64 returns the value under key as an int64. Any integer type
-// converts when it fits, and so does a string holding a decimal integer.
-// The error wraps ErrValueMissing or ErrValueType.
+// GetInt64 returns the value under key as an int64. A value of any integer
+// kind converts when it fits (named types such as `type Role int` too), and
+// so does a string holding a decimal integer. The error wraps
+// ErrValueMissing or ErrValueType.
 func (s *Session) GetInt64(key any) (int64, error) {
 	v, ok := s.Values[key]
 	if !ok {
 		return 0, fmt.Errorf("%w: %v", ErrValueMissing, key)
 	}
-	switch n := v.(type) {
-	case int:
-		return int64(n), nil
-	case int8:
-		return int64(n), nil
-	case int16:
-		return int64(n), nil
-	case int32:
-		return int64(n), nil
-	case int64:
-		return n, nil
-	case uint:
-		return uintToInt64(uint64(n))
-	case uint8:
-		return int64(n), nil
-	case uint16:
-		return int64(n), nil
-	case uint32:
-		return int64(n), nil
-	case uint64:
-		return uintToInt64(n)
-	case string:
-		i, err := strconv.ParseInt(n, 10, 64)
-		if err != nil {
-			return 0, fmt.Errorf("%w: %q is not a decimal integer: %w", ErrValueType, n, err)
-		}
-		return i, nil
+	switch rv := reflect.ValueOf(v); {
+	case rv.CanInt():
+		return rv.Int(), nil
+	case rv.CanUint() && rv.Uint() > math.MaxInt64:
+		return 0, fmt.Errorf("%w: %v does not fit in an int64", ErrValueType, v)
+	case rv.CanUint():
+		return int64(rv.Uint()), nil
 	}
-	return 0, fmt.Errorf("%w: %v holds %T, not an integer", ErrValueType, key, v)
+	n, ok := v.(string)
+	if !ok {
+		return 0, fmt.Errorf("%w: %v holds %T, not an integer", ErrValueType, key, v)
+	}
+	i, err := strconv.ParseInt(n, 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("%w: %q is not a decimal integer: %w", ErrValueType, n, err)
+	}
+	return i, nil
 }
 
-func uintToInt64(n uint64) (int64, error) {
-	if n > math.MaxInt64 {
-		return 0, fmt.Errorf("%w: %v does not fit in an int64", ErrValueType, n)
-	}
-	return int64(n), nil
-}
-
-// GetFloat64 returns the value under key as a float64. Floats and integers
-// convert, and so does a string holding a decimal number. The error wraps
-// ErrValueMissing or ErrValueType.
+// GetFloat64 returns the value under key as a float64. A value of any
+// float or integer kind converts, and so does a string holding a decimal
+// number. The error wraps ErrValueMissing or ErrValueType.
 func (s *Session) GetFloat64(key any) (float64, error) {
 	v, ok := s.Values[key]
 	if !ok {
 		return 0, fmt.Errorf("%w: %v", ErrValueMissing, key)
 	}
-	switch f := v.(type) {
-	case float64:
-		return f, nil
-	case float32:
-		return float64(f), nil
-	case uint64:
-		return float64(f), nil
-	case uint:
-		return float64(f), nil
-	case string:
-		x, err := strconv.ParseFloat(f, 64)
-		if err != nil {
-			return 0, fmt.Errorf("%w: %q is not a number: %w", ErrValueType, f, err)
-		}
-		return x, nil
+	switch rv := reflect.ValueOf(v); {
+	case rv.CanFloat():
+		return rv.Float(), nil
+	case rv.CanInt():
+		return float64(rv.Int()), nil
+	case rv.CanUint():
+		return float64(rv.Uint()), nil
 	}
-	if n, err := s.GetInt64(key); err == nil {
-		return float64(n), nil
+	f, ok := v.(string)
+	if !ok {
+		return 0, fmt.Errorf("%w: %v holds %T, not a number", ErrValueType, key, v)
 	}
-	return 0, fmt.Errorf("%w: %v holds %T, not a number", ErrValueType, key, v)
+	x, err := strconv.ParseFloat(f, 64)
+	if err != nil {
+		return 0, fmt.Errorf("%w: %q is not a number: %w", ErrValueType, f, err)
+	}
+	return x, nil
 }
 
 // GetBool returns the value under key as a bool. A string converts as

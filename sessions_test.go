@@ -88,6 +88,33 @@ func TestTypedAccessors(t *testing.T) {
 	}
 }
 
+// TestTypedAccessorsNamedTypes: "any integer type" includes named ones,
+// such as a registered `type Role int` that gob gives back as itself.
+func TestTypedAccessorsNamedTypes(t *testing.T) {
+	type role int
+	type count uint16
+	type ratio float32
+	s := NewSession(nil, "s")
+	s.Set("role", role(-3))
+	s.Set("count", count(12))
+	s.Set("ratio", ratio(0.5))
+	if n, err := s.GetInt("role"); n != -3 || err != nil {
+		t.Errorf("GetInt(role) = %v, %v", n, err)
+	}
+	if n, err := s.GetInt64("count"); n != 12 || err != nil {
+		t.Errorf("GetInt64(count) = %v, %v", n, err)
+	}
+	if f, err := s.GetFloat64("ratio"); f != 0.5 || err != nil {
+		t.Errorf("GetFloat64(ratio) = %v, %v", f, err)
+	}
+	if f, err := s.GetFloat64("role"); f != -3 || err != nil {
+		t.Errorf("GetFloat64(role) = %v, %v", f, err)
+	}
+	if _, err := s.GetInt("ratio"); !errors.Is(err, ErrValueType) {
+		t.Errorf("GetInt(ratio) = %v, want ErrValueType", err)
+	}
+}
+
 func TestFlashes(t *testing.T) {
 	s := NewSession(nil, "s")
 	if f := s.Flashes(); f != nil {
