@@ -110,6 +110,10 @@ func TestTypedAccessorsNamedTypes(t *testing.T) {
 	if f, err := s.GetFloat64("role"); f != -3 || err != nil {
 		t.Errorf("GetFloat64(role) = %v, %v", f, err)
 	}
+	s.Set("ptr", uintptr(7)) // an integer type too
+	if n, err := s.GetInt("ptr"); n != 7 || err != nil {
+		t.Errorf("GetInt(ptr) = %v, %v", n, err)
+	}
 	if _, err := s.GetInt("ratio"); !errors.Is(err, ErrValueType) {
 		t.Errorf("GetInt(ratio) = %v, want ErrValueType", err)
 	}
