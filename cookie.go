@@ -118,14 +118,8 @@ func (s *CookieStore) New(ctx *fasthttp.RequestCtx, name string) (*Session, erro
 	if err != nil {
 		session.afresh(s.Options)
 	}
-	if badCookie(err) {
-		// Tell the browser to drop the cookie, so that it does not send it
-		// (and have it refused) again; a Save of the new session replaces it.
-		del := *s.Options
-		del.MaxAge = -1
-		if checkCookie(name, &del) == nil {
-			setCookie(ctx, name, nil, &del, s.now())
-		}
+	if del := deletionFor(name, s.Options, err); del != nil {
+		setCookie(ctx, name, nil, del, s.now())
 	}
 	return session, sessionError(name, err)
 }

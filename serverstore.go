@@ -209,14 +209,8 @@ func (s *ServerStore) New(ctx *fasthttp.RequestCtx, name string) (*Session, erro
 	if !loaded {
 		session.afresh(s.Options)
 	}
-	if badCookie(err) {
-		// Tell the client to drop the token it sent, so that it does not
-		// send it (and have it refused) again.
-		del := *s.Options
-		del.MaxAge = -1
-		if checkCookie(name, &del) == nil {
-			s.sendToken(ctx, name, session.server.tokenFrom, nil, &del, s.now())
-		}
+	if del := deletionFor(name, s.Options, err); del != nil {
+		s.sendToken(ctx, name, session.server.tokenFrom, nil, del, s.now())
 	}
 	return session, sessionError(name, err)
 }

@@ -8,13 +8,24 @@ import (
 	"github.com/valyala/fasthttp"
 )
 
-// badCookie reports whether err, an error of New, says that the request's
-// cookie (or token) was refused: tampered with, signed with a retired key,
-// expired, too long. Errors that say nothing against it (a backend failure,
-// a misconfigured store, values of a record that no longer decode) do not.
-func badCookie(err error) bool {
+// deletionFor returns the Options of the deletion cookie (a copy of opts
+// with MaxAge -1) that answers a request whose cookie (or token) for name
+// New refused with err: tampered with, signed with a retired key, expired,
+// too long. The client then stops sending it, and a Save of a new session
+// replaces it. It returns nil when err says nothing against the cookie (a
+// backend failure, a misconfigured store, values of a record that no
+// longer decode), or when opts cannot write a cookie called name.
+func deletionFor(name string, opts *Options, err error) *Options {
 	refused := errors.Is(err, ErrCookieInvalid) || errors.Is(err, ErrCookieExpired) || errors.Is(err, ErrCookieTooLong)
-	return refused && !isDropped(err) && !errors.Is(err, ErrInvalidKey)
+	if !refused || isDropped(err) || errors.Is(err, ErrInvalidKey) {
+		return nil
+	}
+	del := *opts
+	del.MaxAge = -1
+	if checkCookie(name, &del) != nil {
+		return nil
+	}
+	return &del
 }
 
 // expiredDate is the Expires written on a deletion cookie, as net/http and
