@@ -28,12 +28,7 @@ func TestStoreOptionsChangeReachesBrowserAtRefresh(t *testing.T) {
 		if err := store.Save(ctx, session); err != nil {
 			t.Fatalf("request %d: %v", n, err)
 		}
-		for key, value := range ctx.Response.Header.Cookies() {
-			if string(key) == "sid" {
-				return string(value)
-			}
-		}
-		return ""
+		return string(ctx.Response.Header.PeekCookie("sid"))
 	}
 	clock.Advance(time.Minute)
 	if sc := setCookie(1); sc != "" {
