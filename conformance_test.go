@@ -3,6 +3,7 @@ package sessions_test
 import (
 	"context"
 	"errors"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -32,8 +33,7 @@ func TestConformanceMemoryStore(t *testing.T) {
 			return s
 		},
 		Break: breakBackend,
-		// No Spoil: a record of this store is a value in a map, which a
-		// Load returns or reports absent; nothing can make it unreadable.
+		Spoil: spoilRecord,
 	})
 }
 
@@ -47,29 +47,31 @@ func TestConformanceFilesystemStore(t *testing.T) {
 			return s
 		},
 		Break: breakBackend,
-		// No Spoil: the entries this store cannot read are those that are
-		// no regular file of the server's user (ErrUnsafeFolder: planted,
-		// and a new session takes their place with no Delete, see
-		// TestFilesystemUnreadableRecord), and a file that reads but does
-		// not decode is a tampered record (ErrCookieInvalid); a file of
-		// mode 0 is unreadable only to a server not run as root, as the
-		// tests here are.
+		Spoil: spoilRecord,
 	})
 }
 
 // outageBackend is a custom Backend, as an application may write one,
 // that wraps another and can be told to fail every call: an outage of the
-// storage behind it.
+// storage behind it; or to fail every Load of one record: a record that
+// its storage holds in a form the backend cannot read.
 type outageBackend struct {
 	sessions.Backend
-	down atomic.Bool
+	down    atomic.Bool
+	spoiled sync.Map // IDs whose Load fails with errSpoiled, until deleted
 }
 
-var errOutage = errors.New("sessions test: the backend is down")
+var (
+	errOutage  = errors.New("sessions test: the backend is down")
+	errSpoiled = errors.New("sessions test: the record cannot be read")
+)
 
 func (b *outageBackend) Load(ctx context.Context, id string) ([]byte, time.Time, error) {
 	if b.down.Load() {
 		return nil, time.Time{}, errOutage
+	}
+	if _, ok := b.spoiled.Load(id); ok {
+		return nil, time.Time{}, errSpoiled
 	}
 	return b.Backend.Load(ctx, id)
 }
@@ -92,6 +94,7 @@ func (b *outageBackend) Delete(ctx context.Context, id string) error {
 	if b.down.Load() {
 		return errOutage
 	}
+	b.spoiled.Delete(id)
 	return b.Backend.Delete(ctx, id)
 }
 
@@ -138,8 +141,8 @@ func (b *outageBackend) UserIDs(ctx context.Context, user string) ([]string, err
 	return ui.UserIDs(ctx, user)
 }
 
-// breakBackend takes the outageBackend of store down until repaired.
-func breakBackend(t *testing.T, store sessions.Store) func() {
+// outageOf returns the outageBackend of store.
+func outageOf(t *testing.T, store sessions.Store) *outageBackend {
 	var b sessions.Backend
 	switch s := store.(type) {
 	case *sessions.MemoryStore:
@@ -151,6 +154,21 @@ func breakBackend(t *testing.T, store sessions.Store) func() {
 	if !ok {
 		t.Fatalf("%T has no outageBackend", store)
 	}
+	return ob
+}
+
+// breakBackend takes the outageBackend of store down until repaired.
+func breakBackend(t *testing.T, store sessions.Store) func() {
+	ob := outageOf(t, store)
 	ob.down.Store(true)
 	return func() { ob.down.Store(false) }
+}
+
+// spoilRecord makes every Load of id by the outageBackend of store fail,
+// until a Delete of id. (The stores themselves have no such record: a
+// MemoryStore record is a value in a map; the entries a FilesystemStore
+// cannot read are planted ones, refused with ErrUnsafeFolder and replaced
+// with no Delete, see TestFilesystemUnreadableRecord.)
+func spoilRecord(t *testing.T, store sessions.Store, id string) {
+	outageOf(t, store).spoiled.Store(id, true)
 }

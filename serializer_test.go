@@ -171,7 +171,7 @@ func serRoundTrip(t *testing.T, v any) []byte {
 		t.Fatalf("Serialize(%#v) starts with 0x%02X, want the magic byte", v, b[0])
 	}
 
-	// compactAppend keeps what dst held and appends an encoding of the
+	// compact.Append keeps what dst held and appends an encoding of the
 	// same value (the same bytes, but for values encoded with gob).
 	prefix := []byte("prefix")
 	ab, err := compact.Append(append([]byte(nil), prefix...), v)
@@ -192,7 +192,7 @@ func serRoundTrip(t *testing.T, v any) []byte {
 		}
 		var got2 any
 		if err := s.Deserialize(ab[len(prefix):], &got2); err != nil || !serEqual(v, got2) {
-			t.Fatalf("compactAppend output decodes to %#v, %v; want %#v", got2, err, v)
+			t.Fatalf("compact.Append output decodes to %#v, %v; want %#v", got2, err, v)
 		}
 	}
 	if v != nil {
@@ -530,7 +530,7 @@ func TestSerializerSerializeErrors(t *testing.T) {
 			dst := []byte("keep")
 			out, err := compact.Append(dst, tt.v)
 			if !errors.Is(err, ErrSerialize) || string(out) != "keep" {
-				t.Fatalf("compactAppend = %q, %v; want %q, ErrSerialize", out, err, "keep")
+				t.Fatalf("compact.Append = %q, %v; want %q, ErrSerialize", out, err, "keep")
 			}
 		})
 	}

@@ -46,7 +46,7 @@ func TestSerializerAllocations(t *testing.T) {
 		max  float64
 		f    func()
 	}{
-		{"compactAppend into a reused buffer", 0, func() {
+		{"compact.Append into a reused buffer", 0, func() {
 			buf, _ = compact.Append(buf[:0], ref)
 		}},
 		{"Serialize", 1, func() {
