@@ -353,6 +353,56 @@ func TestFilesystemUnsafeFolder(t *testing.T) {
 	}
 }
 
+// TestFilesystemFolderMadeUnsafeAfterStart: the folder is checked on every
+// call, not once: a folder that becomes writable by others after the store
+// has used it is refused from the next call on, before anything is read or
+// written, and taken again once it is fixed; the private folder of
+// NewFilesystemStore(""), removed while the server runs (by a job ageing
+// the temporary folder), is made again.
+func TestFilesystemFolderMadeUnsafeAfterStart(t *testing.T) {
+	t.Run("a folder made writable by others", func(t *testing.T) {
+		s, dir, _, aliceCookie, _ := loginAliceAndBob(t)
+		if err := os.Chmod(dir, 0o777); err != nil {
+			t.Fatal(err)
+		}
+		before, _ := os.ReadDir(dir)
+		wantRefused(t, s, aliceCookie, "a folder made writable by others after start", nil)
+		if _, _, _, err := fsRequest(t, s, "", set("user", "carol"), nil); !errors.Is(err, ErrUnsafeFolder) {
+			t.Errorf("Save into a folder made writable by others after start = %v, want an error wrapping ErrUnsafeFolder", err)
+		}
+		if after, _ := os.ReadDir(dir); len(after) != len(before) {
+			t.Errorf("written into the unsafe folder: %d entries before, %d after", len(before), len(after))
+		}
+		if err := os.Chmod(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if got, _, err, _ := fsRequest(t, s, aliceCookie, nil, nil); err != nil || got.Values["user"] != "alice" {
+			t.Errorf("the folder fixed: %v, %v; want alice's session", got.Values, err)
+		}
+	})
+	t.Run("the private folder removed", func(t *testing.T) {
+		t.Setenv("TMPDIR", t.TempDir())
+		s := NewFilesystemStore("", testHash, testBlock)
+		if _, _, _, err := fsRequest(t, s, "", set("user", "alice"), nil); err != nil {
+			t.Fatal(err)
+		}
+		folder := defaultFolder()
+		if err := os.RemoveAll(folder); err != nil {
+			t.Fatal(err)
+		}
+		_, cookie, _, err := fsRequest(t, s, "", set("user", "bob"), nil)
+		if err != nil {
+			t.Fatalf("Save after the private folder was removed: %v", err)
+		}
+		if fi, err := os.Lstat(folder); err != nil || !fi.IsDir() || fi.Mode().Perm() != 0o700 {
+			t.Errorf("%s: %v, %v; want it made again with mode 0700", folder, fi, err)
+		}
+		if got, _, err, _ := fsRequest(t, s, cookie, nil, nil); err != nil || got.Values["user"] != "bob" {
+			t.Errorf("bob's session after the folder was made again: %v, %v", got.Values, err)
+		}
+	})
+}
+
 // TestFilesystemEmptyPathIsPrivateFolder: NewFilesystemStore("") keeps its
 // files in a folder of its own under os.TempDir(), private to the user and
 // shared by the user's processes, never in the temporary folder itself.
