@@ -403,6 +403,32 @@ func TestFilesystemFolderMadeUnsafeAfterStart(t *testing.T) {
 	})
 }
 
+// A Cleanup that meets an unsafe user folder says so with one "sessions: "
+// per error, and the error still matches ErrUnsafeFolder.
+func TestFilesystemCleanupErrorText(t *testing.T) {
+	dir := t.TempDir()
+	store, _ := newFSStore(t, dir)
+	for _, user := range []string{"alice", "bob"} {
+		saveUser(t, store, user)
+		if err := os.Chmod(store.files.userDir(user), 0o777); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, err := store.Cleanup()
+	if !errors.Is(err, ErrUnsafeFolder) {
+		t.Fatalf("Cleanup with a user folder everybody may write: %v, want ErrUnsafeFolder", err)
+	}
+	lines := strings.Split(err.Error(), "\n")
+	if len(lines) != 2 {
+		t.Errorf("Cleanup error %q: want one line per unsafe folder (2)", err)
+	}
+	for _, line := range lines {
+		if n := strings.Count(line, "sessions: "); n != 1 || !strings.HasPrefix(line, "sessions: cleaning up ") {
+			t.Errorf("Cleanup error line %q: %d \"sessions: \", want one, then what was cleaned up", line, n)
+		}
+	}
+}
+
 // TestFilesystemEmptyPathIsPrivateFolder: NewFilesystemStore("") keeps its
 // files in a folder of its own under os.TempDir(), private to the user and
 // shared by the user's processes, never in the temporary folder itself.
