@@ -4,6 +4,7 @@ package sessions
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -427,6 +428,50 @@ func TestFilesystemCleanupErrorText(t *testing.T) {
 			t.Errorf("Cleanup error line %q: %d \"sessions: \", want one, then what was cleaned up", line, n)
 		}
 	}
+}
+
+// The folders of the user index are held to the rules of the store's
+// folder, also without root: users/<hash> writable by others, or users/ a
+// symbolic link (to a safe folder of the server's user elsewhere),
+// makes AddUserID, UserIDs and RemoveUserID fail with an error wrapping
+// ErrUnsafeFolder, and nothing is written through the link.
+func TestFilesystemUserIndexUnsafeFolders(t *testing.T) {
+	ctx := context.Background()
+	// calls makes the three calls, and runs written after AddUserID.
+	calls := func(t *testing.T, ui UserIndex, id string, written func()) {
+		t.Helper()
+		want := func(what string, err error) {
+			t.Helper()
+			if !errors.Is(err, ErrUnsafeFolder) {
+				t.Errorf("%s: %v, want an error wrapping ErrUnsafeFolder", what, err)
+			}
+		}
+		want("AddUserID", ui.AddUserID(ctx, "alice", id))
+		written()
+		_, err := ui.UserIDs(ctx, "alice")
+		want("UserIDs", err)
+		want("RemoveUserID", ui.RemoveUserID(ctx, "alice", id))
+	}
+	t.Run("users/<hash> writable by others", func(t *testing.T) {
+		store, _ := newFSStore(t, t.TempDir())
+		id := saveUser(t, store, "alice")
+		if err := os.Chmod(store.files.userDir("alice"), 0o777); err != nil {
+			t.Fatal(err)
+		}
+		calls(t, store.Backend.(UserIndex), id, func() {})
+	})
+	t.Run("users/ a symbolic link", func(t *testing.T) {
+		dir, elsewhere := t.TempDir(), t.TempDir()
+		if err := os.Symlink(elsewhere, filepath.Join(dir, usersFolder)); err != nil {
+			t.Fatal(err)
+		}
+		store, _ := newFSStore(t, dir)
+		calls(t, store.Backend.(UserIndex), newIDForTest(t), func() {
+			if entries, _ := os.ReadDir(elsewhere); len(entries) != 0 {
+				t.Errorf("AddUserID wrote through users/, a symbolic link: %v", entries)
+			}
+		})
+	})
 }
 
 // TestFilesystemEmptyPathIsPrivateFolder: NewFilesystemStore("") keeps its
