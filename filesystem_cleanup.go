@@ -2,7 +2,6 @@ package sessions
 
 import (
 	"errors"
-	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -16,7 +15,7 @@ func (f *fileBackend) cleanup() (int, error) {
 	}
 	entries, err := os.ReadDir(f.dir)
 	if err != nil {
-		return 0, fmt.Errorf("sessions: cleaning up %s: %w", f.dir, err)
+		return 0, withContext("cleaning up "+f.dir, err)
 	}
 	var (
 		n    int

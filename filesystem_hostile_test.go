@@ -4,6 +4,7 @@ package sessions
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -351,6 +352,126 @@ func TestFilesystemUnsafeFolder(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestFilesystemFolderMadeUnsafeAfterStart: the folder is checked on every
+// call, not once: a folder that becomes writable by others after the store
+// has used it is refused from the next call on, before anything is read or
+// written, and taken again once it is fixed; the private folder of
+// NewFilesystemStore(""), removed while the server runs (by a job ageing
+// the temporary folder), is made again.
+func TestFilesystemFolderMadeUnsafeAfterStart(t *testing.T) {
+	t.Run("a folder made writable by others", func(t *testing.T) {
+		s, dir, _, aliceCookie, _ := loginAliceAndBob(t)
+		if err := os.Chmod(dir, 0o777); err != nil {
+			t.Fatal(err)
+		}
+		before, _ := os.ReadDir(dir)
+		wantRefused(t, s, aliceCookie, "a folder made writable by others after start", nil)
+		if _, _, _, err := fsRequest(t, s, "", set("user", "carol"), nil); !errors.Is(err, ErrUnsafeFolder) {
+			t.Errorf("Save into a folder made writable by others after start = %v, want an error wrapping ErrUnsafeFolder", err)
+		}
+		if after, _ := os.ReadDir(dir); len(after) != len(before) {
+			t.Errorf("written into the unsafe folder: %d entries before, %d after", len(before), len(after))
+		}
+		if err := os.Chmod(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if got, _, err, _ := fsRequest(t, s, aliceCookie, nil, nil); err != nil || got.Values["user"] != "alice" {
+			t.Errorf("the folder fixed: %v, %v; want alice's session", got.Values, err)
+		}
+	})
+	t.Run("the private folder removed", func(t *testing.T) {
+		t.Setenv("TMPDIR", t.TempDir())
+		s := NewFilesystemStore("", testHash, testBlock)
+		if _, _, _, err := fsRequest(t, s, "", set("user", "alice"), nil); err != nil {
+			t.Fatal(err)
+		}
+		folder := defaultFolder()
+		if err := os.RemoveAll(folder); err != nil {
+			t.Fatal(err)
+		}
+		_, cookie, _, err := fsRequest(t, s, "", set("user", "bob"), nil)
+		if err != nil {
+			t.Fatalf("Save after the private folder was removed: %v", err)
+		}
+		if fi, err := os.Lstat(folder); err != nil || !fi.IsDir() || fi.Mode().Perm() != 0o700 {
+			t.Errorf("%s: %v, %v; want it made again with mode 0700", folder, fi, err)
+		}
+		if got, _, err, _ := fsRequest(t, s, cookie, nil, nil); err != nil || got.Values["user"] != "bob" {
+			t.Errorf("bob's session after the folder was made again: %v, %v", got.Values, err)
+		}
+	})
+}
+
+// A Cleanup that meets an unsafe user folder says so with one "sessions: "
+// per error, and the error still matches ErrUnsafeFolder.
+func TestFilesystemCleanupErrorText(t *testing.T) {
+	dir := t.TempDir()
+	store, _ := newFSStore(t, dir)
+	for _, user := range []string{"alice", "bob"} {
+		saveUser(t, store, user)
+		if err := os.Chmod(store.files.userDir(user), 0o777); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, err := store.Cleanup()
+	if !errors.Is(err, ErrUnsafeFolder) {
+		t.Fatalf("Cleanup with a user folder everybody may write: %v, want ErrUnsafeFolder", err)
+	}
+	lines := strings.Split(err.Error(), "\n")
+	if len(lines) != 2 {
+		t.Errorf("Cleanup error %q: want one line per unsafe folder (2)", err)
+	}
+	for _, line := range lines {
+		if n := strings.Count(line, "sessions: "); n != 1 || !strings.HasPrefix(line, "sessions: cleaning up ") {
+			t.Errorf("Cleanup error line %q: %d \"sessions: \", want one, then what was cleaned up", line, n)
+		}
+	}
+}
+
+// The folders of the user index are held to the rules of the store's
+// folder, also without root: users/<hash> writable by others, or users/ a
+// symbolic link (to a safe folder of the server's user elsewhere),
+// makes AddUserID, UserIDs and RemoveUserID fail with an error wrapping
+// ErrUnsafeFolder, and nothing is written through the link.
+func TestFilesystemUserIndexUnsafeFolders(t *testing.T) {
+	ctx := context.Background()
+	// calls makes the three calls, and runs written after AddUserID.
+	calls := func(t *testing.T, ui UserIndex, id string, written func()) {
+		t.Helper()
+		want := func(what string, err error) {
+			t.Helper()
+			if !errors.Is(err, ErrUnsafeFolder) {
+				t.Errorf("%s: %v, want an error wrapping ErrUnsafeFolder", what, err)
+			}
+		}
+		want("AddUserID", ui.AddUserID(ctx, "alice", id))
+		written()
+		_, err := ui.UserIDs(ctx, "alice")
+		want("UserIDs", err)
+		want("RemoveUserID", ui.RemoveUserID(ctx, "alice", id))
+	}
+	t.Run("users/<hash> writable by others", func(t *testing.T) {
+		store, _ := newFSStore(t, t.TempDir())
+		id := saveUser(t, store, "alice")
+		if err := os.Chmod(store.files.userDir("alice"), 0o777); err != nil {
+			t.Fatal(err)
+		}
+		calls(t, store.Backend.(UserIndex), id, func() {})
+	})
+	t.Run("users/ a symbolic link", func(t *testing.T) {
+		dir, elsewhere := t.TempDir(), t.TempDir()
+		if err := os.Symlink(elsewhere, filepath.Join(dir, usersFolder)); err != nil {
+			t.Fatal(err)
+		}
+		store, _ := newFSStore(t, dir)
+		calls(t, store.Backend.(UserIndex), newIDForTest(t), func() {
+			if entries, _ := os.ReadDir(elsewhere); len(entries) != 0 {
+				t.Errorf("AddUserID wrote through users/, a symbolic link: %v", entries)
+			}
+		})
+	})
 }
 
 // TestFilesystemEmptyPathIsPrivateFolder: NewFilesystemStore("") keeps its

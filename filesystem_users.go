@@ -16,11 +16,11 @@ import (
 // the user, whose modification time says when it was added. Each add or
 // remove is one create or unlink, atomic for every process sharing the
 // folder; no lock is needed. The folders are 0700 and the files 0600, made
-// in a folder that checkDir keeps private to the server's user. Like the
-// store's folder, users/ and users/<hash> must be folders of the server's
-// user that no one else may write, and not symbolic links (indexFolders):
-// otherwise whoever may write them could drop a session from its user's
-// index, and RevokeUser would miss it.
+// in a folder that checkDir keeps writable by the server's user alone. Like
+// the store's folder, users/ and users/<hash> must be folders of the
+// server's user that no one else may write, and not symbolic links
+// (indexFolders): otherwise whoever may write them could drop a session
+// from its user's index, and RevokeUser would miss it.
 
 const usersFolder = "users"
 

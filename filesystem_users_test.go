@@ -2,11 +2,9 @@ package sessions
 
 import (
 	"context"
-	"errors"
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 	"testing"
 	"time"
 )
@@ -83,30 +81,4 @@ func newIDForTest(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return id
-}
-
-// A Cleanup that meets an unsafe user folder says so with one "sessions: "
-// per error, and the error still matches ErrUnsafeFolder.
-func TestFilesystemCleanupErrorText(t *testing.T) {
-	dir := t.TempDir()
-	store, _ := newFSStore(t, dir)
-	for _, user := range []string{"alice", "bob"} {
-		saveUser(t, store, user)
-		if err := os.Chmod(store.files.userDir(user), 0o777); err != nil {
-			t.Fatal(err)
-		}
-	}
-	_, err := store.Cleanup()
-	if !errors.Is(err, ErrUnsafeFolder) {
-		t.Fatalf("Cleanup with a user folder everybody may write: %v, want ErrUnsafeFolder", err)
-	}
-	lines := strings.Split(err.Error(), "\n")
-	if len(lines) != 2 {
-		t.Errorf("Cleanup error %q: want one line per unsafe folder (2)", err)
-	}
-	for _, line := range lines {
-		if n := strings.Count(line, "sessions: "); n != 1 || !strings.HasPrefix(line, "sessions: cleaning up ") {
-			t.Errorf("Cleanup error line %q: %d \"sessions: \", want one, then what was cleaned up", line, n)
-		}
-	}
 }
