@@ -67,6 +67,7 @@ func takeMeta(s *Session) {
 	}
 	delete(s.Values, metaKey)
 	str, _ := v.(string)
+	var buf [256]byte // the decoded user key or User-Agent, on the stack
 	for field := range strings.FieldsSeq(str) {
 		k, val, _ := strings.Cut(field, "=")
 		switch k {
@@ -76,7 +77,7 @@ func takeMeta(s *Session) {
 			}
 			continue
 		case "user", "ua":
-			if b, err := base64.RawURLEncoding.DecodeString(val); err == nil && k == "user" {
+			if b, err := base64.RawURLEncoding.AppendDecode(buf[:0], []byte(val)); err == nil && k == "user" {
 				s.user = string(b)
 			} else if err == nil {
 				s.agent = string(b)

@@ -23,3 +23,22 @@ func TestPutMetaAllocs(t *testing.T) {
 		t.Errorf("putMeta: %v allocations, want <= 2", got)
 	}
 }
+
+// TestTakeMetaAllocs: decoding that entry, on every load of the session,
+// costs the user key and the User-Agent strings, their base64 being
+// decoded on the stack.
+func TestTakeMetaAllocs(t *testing.T) {
+	s := NewSession(nil, "s")
+	s.user, s.agent, s.created = "alice@example.com", strings.Repeat("Mozilla/5.0 ", 10), 1_800_000_000
+	opts := *defaultOptions()
+	putMeta(s, &opts, &opts)
+	meta := s.Values[metaKey]
+	user, agent := s.user, s.agent
+	got := testing.AllocsPerRun(200, func() {
+		s.user, s.agent, s.Values[metaKey] = "", "", meta
+		takeMeta(s)
+	})
+	if got > 2 || s.user != user || s.agent != agent {
+		t.Errorf("takeMeta: %v allocations (want <= 2), user %q, User-Agent %q", got, s.user, s.agent)
+	}
+}
