@@ -103,9 +103,9 @@ func (s *Session) unchanged(plain []byte, opts *Options) bool {
 }
 
 // refreshDue reports whether a Save of an unchanged session at now must
-// refresh its expiry anyway: when the time since it was last written has
-// reached refreshAfter (RefreshAfter of its store) or, when that is zero,
-// a tenth of window, the shortest of its sliding lifetimes (see
+// refresh its expiry anyway: when the age of its token (snapshot.written)
+// has reached refreshAfter (RefreshAfter of its store) or, when that is
+// zero, a tenth of window, the shortest of its sliding lifetimes (see
 // slidingWindow). A negative refreshAfter refreshes on every Save.
 func (s *Session) refreshDue(refreshAfter, window time.Duration, now time.Time) bool {
 	switch {

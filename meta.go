@@ -27,7 +27,9 @@ const metaKey = "_sessions_meta"
 // putMeta adds the metaKey entry to s.Values when s has settings of its own
 // to keep, and reports whether it did; the caller removes it after encoding.
 func putMeta(s *Session, opts, storeOpts *Options) bool {
-	var b []byte
+	// On the stack unless a long user key or User-Agent outgrows it: this
+	// runs on every Save, which serializes the values to compare them.
+	b := make([]byte, 0, 256)
 	if opts.MaxAge >= 0 && opts.MaxAge != storeOpts.MaxAge {
 		b = strconv.AppendInt(append(b, " maxage="...), int64(opts.MaxAge), 10)
 	}
@@ -49,7 +51,7 @@ func putMeta(s *Session, opts, storeOpts *Options) bool {
 			b = base64.RawURLEncoding.AppendEncode(append(b, " ua="...), []byte(s.agent))
 		}
 	}
-	if b == nil {
+	if len(b) == 0 {
 		return false
 	}
 	s.Values[metaKey] = string(b[1:])
@@ -65,6 +67,7 @@ func takeMeta(s *Session) {
 	}
 	delete(s.Values, metaKey)
 	str, _ := v.(string)
+	var buf [256]byte // the decoded user key or User-Agent, on the stack
 	for field := range strings.FieldsSeq(str) {
 		k, val, _ := strings.Cut(field, "=")
 		switch k {
@@ -74,7 +77,7 @@ func takeMeta(s *Session) {
 			}
 			continue
 		case "user", "ua":
-			if b, err := base64.RawURLEncoding.DecodeString(val); err == nil && k == "user" {
+			if b, err := base64.RawURLEncoding.AppendDecode(buf[:0], []byte(val)); err == nil && k == "user" {
 				s.user = string(b)
 			} else if err == nil {
 				s.agent = string(b)

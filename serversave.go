@@ -219,10 +219,11 @@ func (s *ServerStore) revokeQuietly(session *Session) {
 // it for its user and leave it out of reach of their logout (a stolen copy
 // of the cookie would outlive it). So it is read again: when it reads now
 // (the failure was passing), the Save fails and the cookie is kept, for
-// the next request to load it; when it still fails (a record that cannot
-// be read for good), it is deleted, as a logout would, and only then does
-// a new session take its place; when it cannot be deleted either, the
-// Save fails and the cookie is kept.
+// the next request to load it; when it is gone by now, a new session takes
+// its place; when it still fails (a record that cannot be read for good),
+// it is deleted, as a logout would, and only then does a new session take
+// its place; when it cannot be deleted either, the Save fails and the
+// cookie is kept.
 func (s *ServerStore) clearUnreadable(ctx *fasthttp.RequestCtx, id string, loadErr error) error {
 	// When the backend went away (a timeout, a lost connection), the record
 	// is out of reach, not unreadable: no more calls into the outage.

@@ -62,3 +62,43 @@ func TestRevokeLoadFailure(t *testing.T) {
 		t.Fatalf("Revoke once Load works: %v", err)
 	}
 }
+
+// TestFailedLogoutUnindexesWhatItDeleted checks that a logout that deleted
+// the session's record and then failed (here, reading the forwarding
+// marker) still removes the deleted ID from its user's set: the record is
+// gone, and an entry naming it would be left for the cleanup.
+func TestFailedLogoutUnindexesWhatItDeleted(t *testing.T) {
+	mem := sessions.NewMemoryStore(sessionstest.Keys...)
+	ui := mem.Backend.(sessions.UserIndex)
+	b := &loadFailing{Backend: mem.Backend, UserIndex: ui}
+	store := sessions.NewServerStore(b, sessionstest.Keys...)
+	srv := testsrv.New(t, func(ctx *fasthttp.RequestCtx) {
+		s, _ := store.Get(ctx, "sid")
+		if string(ctx.Path()) == "/logout" {
+			b.fail.Store(true) // the record was loaded; what follows fails
+			defer b.fail.Store(false)
+			s.Options.MaxAge = -1
+			if err := s.Save(ctx); !errors.Is(err, errLoad) {
+				t.Errorf("logout while Load fails: %v, want an error wrapping %v", err, errLoad)
+			}
+			return
+		}
+		s.SetUser("alice")
+		if err := s.Save(ctx); err != nil {
+			t.Errorf("login: %v", err)
+		}
+	})
+	c := srv.NewClient(1)
+	c.Get("/login")
+	ids, err := ui.UserIDs(context.Background(), "alice")
+	if err != nil || len(ids) != 1 {
+		t.Fatalf("alice's set after the login: %q, %v; want one ID", ids, err)
+	}
+	c.Get("/logout")
+	if _, _, err := mem.Backend.Load(context.Background(), ids[0]); !errors.Is(err, sessions.ErrRecordNotFound) {
+		t.Fatalf("the record after the failed logout: %v, want it deleted", err)
+	}
+	if ids, err := ui.UserIDs(context.Background(), "alice"); err != nil || len(ids) != 0 {
+		t.Errorf("alice's set after a logout that deleted her record and failed: %q, %v; want none", ids, err)
+	}
+}

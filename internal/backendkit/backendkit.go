@@ -1,6 +1,7 @@
 // Package backendkit holds what the session backends share, so that each
 // rule is written once: the context of one call to a database, the clock
-// of a store, and the user index's key and grace period.
+// of a store, the user index's key and grace period, and the goroutine of
+// StartCleanup.
 //
 // redisstore and pgstore are modules of their own that import it from the
 // core module (Go allows it: they live under the core's import path). A
