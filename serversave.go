@@ -107,15 +107,15 @@ func (s *ServerStore) save(ctx *fasthttp.RequestCtx, session *Session) error {
 	// s.ttl(opts) is BrowserSessionTTL for a browser-session cookie, else
 	// the MaxAge that the window counts anyway.
 	due := session.refreshDue(s.RefreshAfter, slidingWindow(opts, s.ttl(opts), codecMaxAge(s.Codecs)), now)
-	ttl := s.recordTTL(session, opts, now)
 	if updating && session.unchanged(plain.B, opts) {
 		// Write only what changed: an unchanged session costs nothing but
 		// a refresh of its expiry now and then.
 		if !due {
 			return nil
 		}
-		return s.refresh(ctx, session, opts, ttl, now, plain.B)
+		return s.refresh(ctx, session, opts, s.recordTTL(session, opts, now), now, plain.B)
 	}
+	ttl := s.recordTTL(session, opts, now)
 	// An update under the same ID and Options sends no new token until its
 	// refresh is due (by the token's age, see refreshDue): the client's
 	// token names the same ID and stays young enough, as for an unchanged
