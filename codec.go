@@ -175,7 +175,7 @@ func (c *Codec) Encode(name string, value any) (string, error) {
 // dst holds the others and the error wraps ErrDeserialize.
 func (c *Codec) Decode(name, value string, dst any) error {
 	// The bytes are only read, never written or kept.
-	_, err := c.decodeBytes(name, unsafe.Slice(unsafe.StringData(value), len(value)), dst)
+	_, err := decodeAny([]securecookie.Codec{c}, name, unsafe.Slice(unsafe.StringData(value), len(value)), dst)
 	return err
 }
 
@@ -191,14 +191,6 @@ func (c *Codec) appendEncode(dst []byte, name string, value any) ([]byte, error)
 		return dst, err
 	}
 	return c.seal(buf, dst, name, buf.B)
-}
-
-// decodeBytes is Decode for a value in a byte slice (only read, not kept).
-// It returns the Unix time at which the value was signed; on error 0, but
-// with a *compact.DroppedError (returned as it is).
-func (c *Codec) decodeBytes(name string, value []byte, dst any) (int64, error) {
-	ts, _, _, err := decodePlain([]securecookie.Codec{c}, name, value, dst)
-	return ts, err
 }
 
 // serialize appends the serialization of value to dst; errors wrap

@@ -88,6 +88,12 @@ func codecCloneValue(v any) any {
 	return v
 }
 
+// decodeBytes is Decode for a value in a byte slice, as the stores call
+// it, also returning the Unix time at which the value was signed.
+func (c *Codec) decodeBytes(name string, value []byte, dst any) (int64, error) {
+	return decodeAny([]securecookie.Codec{c}, name, value, dst)
+}
+
 func codecEqualValues(a, b any) bool {
 	return fmt.Sprintf("%#v", a) == fmt.Sprintf("%#v", b)
 }
