@@ -88,8 +88,9 @@ func codecCloneValue(v any) any {
 	return v
 }
 
-// decodeBytes is Decode for a value in a byte slice, as the stores call
-// it, also returning the Unix time at which the value was signed.
+// decodeBytes is decodeAny with the one codec c: Decode for a value in a
+// byte slice, also returning the Unix time at which it was signed (0 on
+// error, but with a *compact.DroppedError, returned as it is).
 func (c *Codec) decodeBytes(name string, value []byte, dst any) (int64, error) {
 	return decodeAny([]securecookie.Codec{c}, name, value, dst)
 }

@@ -8,8 +8,7 @@ import "testing"
 // reference session (the race detector changes them, hence the build tag).
 func TestAllocations(t *testing.T) {
 	// Start from an empty table of interned keys (it is only a cache).
-	keys.Clear()
-	keyCount.Store(0)
+	resetKeys()
 
 	ref := map[any]any{"user_id": "12345", "name": "Alice Example", "visits": 42}
 	enc, err := Append(nil, ref)

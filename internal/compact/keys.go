@@ -10,17 +10,18 @@ import (
 // keys interns the string keys of decoded session maps, boxed in
 // interfaces. They are few and come back in every request (the names an
 // application gives its session values), and boxing a string into an
-// interface costs an allocation each time (a Load does not). It keeps about
-// 512 keys of at most 64 bytes (counted in keyCount) and stops growing when
-// full, so an application with unbounded key names only loses the
-// optimization for the keys that come after.
+// interface costs an allocation each time (a Load does not). It keeps at
+// most 512 keys of at most 64 bytes (under 100 KiB; keyCount counts them)
+// and stops growing when full, so an application with unbounded key names
+// only loses the optimization for the keys that come after.
 var (
-	keys     sync.Map // of string to the same string, boxed
+	keys     sync.Map // of string to the same string, boxed once
 	keyCount atomic.Int32
 )
 
 // key reads a key of a map[any]any, failing if it cannot be one. A string
-// key comes from the table of interned keys.
+// key comes from the table of interned keys when it is there or can be
+// added.
 func (d *decoder) key(depth int) any {
 	at := d.pos
 	if at >= len(d.src) || d.src[at] != TagString {
@@ -39,11 +40,14 @@ func (d *decoder) key(depth int) any {
 		return k
 	} else if len(s) > 64 || keyCount.Load() >= 512 {
 		return s
+	} else if keyCount.Add(1) > 512 { // a slot is taken before storing
+		keyCount.Add(-1)
+		return s
 	}
-	s = strings.Clone(s) // the table must not keep the input alive
-	k, loaded := keys.LoadOrStore(s, s)
-	if !loaded {
-		keyCount.Add(1)
+	var k any = strings.Clone(s) // the table must not keep the input alive
+	k, loaded := keys.LoadOrStore(k, k)
+	if loaded {
+		keyCount.Add(-1) // another decoder stored it first
 	}
 	return k
 }
