@@ -241,9 +241,7 @@ func (c *Codec) seal(buf *buffer, dst []byte, name string, plain []byte) ([]byte
 	b, raw := buf.B, plain
 	if at := len(b); c.block != nil { // the IV, then the ciphertext
 		b = append(b, make([]byte, aes.BlockSize+len(plain))...)
-		if _, err := rand.Read(b[at : at+aes.BlockSize]); err != nil {
-			return dst, fmt.Errorf("%w: generating IV: %w", ErrSerialize, err)
-		}
+		_, _ = rand.Read(b[at : at+aes.BlockSize]) // never fails (Go 1.24+)
 		cipher.NewCTR(c.block, b[at:at+aes.BlockSize]).XORKeyStream(b[at+aes.BlockSize:], plain)
 		raw = b[at:]
 	}
