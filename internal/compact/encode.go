@@ -16,17 +16,14 @@ import (
 // has its own rules. On error it returns dst[:len(dst)] (what was appended
 // is dropped) and an error wrapping ErrEncode.
 func Append(dst []byte, v any) ([]byte, error) {
-	start := len(dst)
-	var err error
-	if Knows(v) {
-		dst, err = appendValue(append(dst, Magic), v, 0)
-	} else {
-		dst, err = appendGob(dst, v, false)
+	if !Knows(v) {
+		return appendGob(dst, v, false)
 	}
+	b, err := appendValue(append(dst, Magic), v, 0)
 	if err != nil {
-		return dst[:start], err
+		return dst, err
 	}
-	return dst, nil
+	return b, nil
 }
 
 // appendValue appends the tag and payload of v.

@@ -10,7 +10,7 @@ import (
 // appendGob appends v with encoding/gob: as an interface value behind
 // TagGob and its length (asValue), which needs v's type to be registered
 // with gob.Register, or else as a plain gob stream of v, as
-// securecookie.GobEncoder writes it.
+// securecookie.GobEncoder writes it. On error it returns dst.
 func appendGob(dst []byte, v any, asValue bool) (out []byte, err error) {
 	defer func() {
 		// A GobEncode or MarshalBinary method of the user's type may panic;
