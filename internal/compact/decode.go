@@ -236,10 +236,8 @@ func (d *decoder) value(depth int) any {
 		return []byte(nil)
 	case TagTime:
 		var t time.Time
-		if b := d.bytes(); d.err == nil {
-			if err := t.UnmarshalBinary(b); err != nil {
-				d.fail("time.Time at offset %d: %w", at, err)
-			}
+		if err := t.UnmarshalBinary(d.bytes()); err != nil {
+			d.fail("time.Time at offset %d: %w", at, err) // a no-op if bytes failed
 		}
 		return t
 	case TagGob:
