@@ -29,11 +29,9 @@ func Decode(src []byte, dst any) error {
 		return err
 	}
 	d := decoder{src: src, pos: 1}
-	if p, ok := dst.(*string); ok && len(src) > 1 && src[1] == TagString {
+	if p, ok := dst.(*string); ok && p != nil && len(src) > 1 && src[1] == TagString {
 		d.pos++ // a session ID, decoded without boxing it
-		if s := d.string(); d.end() == nil && p == nil {
-			return nilPointer(dst)
-		} else if d.err == nil {
+		if s := d.string(); d.end() == nil {
 			*p = s
 		}
 		return d.err
@@ -50,22 +48,11 @@ func Decode(src []byte, dst any) error {
 
 // store sets *dst to v.
 func store(v, dst any) error {
-	if p, ok := dst.(*map[any]any); ok {
-		m, ok := v.(map[any]any)
-		switch {
-		case !ok && v != nil:
-			return wrongType(v, dst)
-		case p == nil:
-			return nilPointer(dst)
-		}
-		*p = m
-		return nil
-	}
 	rv := reflect.ValueOf(dst)
 	if rv.Kind() != reflect.Pointer {
 		return fmt.Errorf("%w: destination of type %T is not a pointer", ErrDecode, dst)
 	} else if rv.IsNil() {
-		return nilPointer(dst)
+		return fmt.Errorf("%w: destination is a nil %T", ErrDecode, dst)
 	}
 	switch elem := rv.Elem(); {
 	case v != nil && reflect.TypeOf(v).AssignableTo(elem.Type()):
@@ -74,17 +61,9 @@ func store(v, dst any) error {
 		elem.Kind() == reflect.Slice || elem.Kind() == reflect.Pointer):
 		elem.SetZero()
 	default:
-		return wrongType(v, dst)
+		return fmt.Errorf("%w: cannot store a value of type %T in a destination of type %T", ErrDecode, v, dst)
 	}
 	return nil
-}
-
-func nilPointer(dst any) error {
-	return fmt.Errorf("%w: destination is a nil %T", ErrDecode, dst)
-}
-
-func wrongType(v, dst any) error {
-	return fmt.Errorf("%w: cannot store a value of type %T in a destination of type %T", ErrDecode, v, dst)
 }
 
 // decoder reads one compact-format value. Every length and count is checked
