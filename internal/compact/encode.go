@@ -13,8 +13,8 @@ import (
 // With a dst of sufficient capacity, a value made only of the types the
 // format knows is encoded without allocating. Equal values give equal bytes
 // (map entries are sorted), except inside values encoded with gob, which
-// has its own rules. On error it returns dst[:len(dst)] (what was appended
-// is dropped) and an error wrapping ErrEncode.
+// has its own rules. On error it returns dst as it was given (what was
+// appended is dropped) and an error wrapping ErrEncode.
 func Append(dst []byte, v any) ([]byte, error) {
 	if !Knows(v) {
 		return appendGob(dst, v, false)
