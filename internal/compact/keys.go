@@ -1,6 +1,7 @@
 package compact
 
 import (
+	"maps"
 	"reflect"
 	"strings"
 	"sync"
@@ -10,14 +11,17 @@ import (
 // keys interns the string keys of decoded session maps, boxed in
 // interfaces. They are few and come back in every request (the names an
 // application gives its session values), and boxing a string into an
-// interface costs an allocation each time (a Load does not). It keeps at
-// most 512 keys of at most 64 bytes (under 100 KiB; keyCount counts them)
-// and stops growing when full, so an application with unbounded key names
-// only loses the optimization for the keys that come after.
+// interface costs an allocation each time (a lookup does not). The table is
+// a copy-on-write map read without locking; it keeps at most 512 keys of at
+// most 64 bytes (under 100 KiB) and stops growing when full, so an
+// application with unbounded key names only loses the optimization for the
+// keys that come after.
 var (
-	keys     sync.Map // of string to the same string, boxed once
-	keyCount atomic.Int32
+	keysMu sync.Mutex                     // held by writers
+	keys   atomic.Pointer[map[string]any] // never nil
 )
+
+func init() { keys.Store(new(map[string]any)) }
 
 // key reads a key of a map[any]any, failing if it cannot be one. A string
 // key comes from the table of interned keys when it is there or can be
@@ -36,20 +40,23 @@ func (d *decoder) key(depth int) any {
 	if d.err != nil {
 		return nil
 	}
-	if k, ok := keys.Load(s); ok {
+	t := *keys.Load()
+	if k, ok := t[s]; ok {
 		return k
-	} else if len(s) > 64 || keyCount.Load() >= 512 {
-		return s
-	} else if keyCount.Add(1) > 512 { // a slot is taken before storing
-		keyCount.Add(-1)
+	} else if len(s) > 64 || len(t) >= 512 {
 		return s
 	}
-	var k any = strings.Clone(s) // the table must not keep the input alive
-	k, loaded := keys.LoadOrStore(k, k)
-	if loaded {
-		keyCount.Add(-1) // another decoder stored it first
+	keysMu.Lock()
+	defer keysMu.Unlock()
+	if t = *keys.Load(); len(t) >= 512 { // t may have grown meanwhile
+		return s
 	}
-	return k
+	next := make(map[string]any, len(t)+1)
+	maps.Copy(next, t)
+	s = strings.Clone(s) // the table must not keep the input alive
+	next[s] = s
+	keys.Store(&next)
+	return next[s]
 }
 
 // hashable reports whether k can be a map key without panicking.
