@@ -13,7 +13,7 @@ import (
 func resetKeys() { keys.Store(new(map[string]any)) }
 
 // tableKeys returns the keys in the table, failing on an entry that is not
-// a string mapped to itself or that is longer than 64 bytes.
+// mapped to itself or that is longer than 64 bytes.
 func tableKeys(t *testing.T) []string {
 	t.Helper()
 	var ks []string
