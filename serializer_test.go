@@ -630,6 +630,7 @@ func TestSerializerDeserializeErrors(t *testing.T) {
 		{"non-pointer destination", serCompact(compact.TagNil), map[any]any{}, "not a pointer"},
 		{"nil *string", serCompact(compact.TagString, 1, "a"), (*string)(nil), "nil *string"},
 		{"nil *map", serCompact(compact.TagMap, 1), (*map[any]any)(nil), "nil *map"},
+		{"string into a nil *map", serCompact(compact.TagString, 1, "a"), (*map[any]any)(nil), "nil *map"},
 		{"nil *any", serCompact(compact.TagNil), (*any)(nil), "nil *interface"},
 		{"nil *int", serCompact(compact.TagInt, 2), (*int)(nil), "nil *int"},
 		{"map into *string", serCompact(compact.TagMap, 1), new(string), "cannot store"},
